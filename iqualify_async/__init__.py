@@ -1,0 +1,53 @@
+"""Asyncio client for the iQualify Management API."""
+
+from . import _events as events
+from ._base_client import RawResponse
+from ._client import Client
+from ._stats import ClientStats
+from ._types import UNSET, Timeout, Unset
+from ._version import __version__
+from .errors import (
+    AmbiguousWriteError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    IQualifyError,
+    NotFoundError,
+    ParameterError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+)
+
+__all__ = [
+    "UNSET",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AmbiguousWriteError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ClientClosedError",
+    "ClientStats",
+    "ConfigurationError",
+    "ConflictError",
+    "IQualifyError",
+    "NotFoundError",
+    "ParameterError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RawResponse",
+    "ResponseDecodeError",
+    "ServerError",
+    "Timeout",
+    "Unset",
+    "__version__",
+    "events",
+]

@@ -1,0 +1,442 @@
+"""The session layer: one aiohttp session, authentication, request building, error mapping."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Final, Self
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from . import _json
+from ._config import resolve_api_key, resolve_base_url
+from ._events import Event, RequestFailed, RequestStarted, ResponseReceived
+from ._paths import render_path
+from ._stats import ClientStats
+from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, TimeoutArg, Unset
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ClientClosedError,
+    ConfigurationError,
+    ResponseDecodeError,
+    error_class_for_status,
+)
+
+logger: Final = logging.getLogger("iqualify_async")
+
+USER_AGENT: Final = (
+    f"iqualify-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+)
+_SNIPPET_CHARS: Final = 200
+_REDACTED: Final = "***"
+
+EventHook = Callable[[Event], object]
+
+
+@attrs.frozen(slots=True)
+class RawResponse:
+    """A decoded answer: HTTP ``status``, ``headers`` and the JSON ``data`` (``None`` if empty)."""
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    data: Any
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds advised by a ``Retry-After`` header (delta-seconds or HTTP date), or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def _to_client_timeout(timeout: float | Timeout | None) -> aiohttp.ClientTimeout:
+    if timeout is None:
+        return aiohttp.ClientTimeout(total=None, sock_connect=None)
+    if isinstance(timeout, Timeout):
+        return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds, a Timeout or None, got {timeout!r}"
+        )
+    return aiohttp.ClientTimeout(total=float(timeout), sock_connect=DEFAULT_TIMEOUT.connect)
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _error_fields(body: Any) -> tuple[str | None, Any]:
+    """Error name and details from ``{"error": {"name", "details"}}`` or flat ``{"name", "details"}``."""
+    if not isinstance(body, dict):
+        return None, body if isinstance(body, str) and body else None
+    inner = body.get("error")
+    source = inner if isinstance(inner, dict) else body
+    name = source.get("name")
+    details = source.get("details", source.get("message"))
+    if details is None and isinstance(inner, str):
+        details = inner
+    return (name if isinstance(name, str) else None), details
+
+
+class BaseClient:
+    """Owns the aiohttp session and sends requests; resources are attached by :class:`Client`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        auth_scheme: str | None = None,
+        timeout: float | Timeout | None = DEFAULT_TIMEOUT,
+        max_connections: int = 100,
+        default_headers: Mapping[str, str] | None = None,
+        allow_insecure_http: bool = False,
+        event_hooks: Iterable[EventHook] = (),
+    ) -> None:
+        self._api_key = resolve_api_key(api_key)
+        self._base_url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        self._base_str = str(self._base_url)
+        if auth_scheme is not None and (
+            not isinstance(auth_scheme, str) or not auth_scheme.strip()
+        ):
+            raise ConfigurationError(
+                "auth_scheme must be a non-empty string such as 'Bearer', or None"
+            )
+        self._auth_scheme = auth_scheme.strip() if auth_scheme else None
+        self._timeout = _to_client_timeout(timeout)
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ConfigurationError("max_connections must be a positive integer")
+        self._max_connections = max_connections
+        self._event_hooks: tuple[EventHook, ...] = tuple(event_hooks)
+        for hook in self._event_hooks:
+            if not callable(hook):
+                raise ConfigurationError(f"event hook {hook!r} is not callable")
+        authorization = (
+            f"{self._auth_scheme} {self._api_key}" if self._auth_scheme else self._api_key
+        )
+        self._headers: dict[str, str] = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **dict(default_headers or {}),
+            "Authorization": authorization,
+        }
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self.stats = ClientStats()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._base_str
+
+    @property
+    def is_open(self) -> bool:
+        return self._session is not None and not self._closed
+
+    async def open(self) -> Self:
+        """Open the HTTP session (``async with Client(...)`` does this for you)."""
+        if self._closed:
+            raise ClientClosedError("this Client was closed; create a new one")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, limit_per_host=self._max_connections, ttl_dns_cache=300
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=self._timeout,
+                raise_for_status=False,
+                auto_decompress=True,
+            )
+        return self
+
+    async def aclose(self) -> None:
+        """Close the HTTP session. Closing twice is harmless."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "open" if self.is_open else ("closed" if self._closed else "not opened")
+        return (
+            f"<{type(self).__name__} base_url={self._base_str!r} "
+            f"auth_scheme={self._auth_scheme!r} api_key={_REDACTED!r} {state}>"
+        )
+
+    def _require_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or self._closed:
+            if self._closed:
+                raise ClientClosedError("this Client is closed; create a new one to send requests")
+            raise ClientClosedError(
+                "this Client is not open: use `async with Client(...) as iq:` "
+                "(or `await iq.open()`) before sending requests"
+            )
+        return session
+
+    # -- requests -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        json: Any = None,
+        timeout: TimeoutArg = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one API request and return its decoded JSON (``None`` for an empty answer).
+
+        ``path`` is relative to the base URL and may hold ``{name}`` placeholders filled from
+        ``path_params``, each percent-encoded as a single segment. Raises an :class:`APIError`
+        subclass for error statuses.
+        """
+        response = await self.request_raw(
+            method,
+            path,
+            path_params=path_params,
+            params=params,
+            json=json,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
+        return response.data
+
+    async def request_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, object] | None = None,
+        json: Any = None,
+        timeout: TimeoutArg = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> RawResponse:
+        """Like :meth:`request`, returning the status and headers as well."""
+        session = self._require_session()
+        method = method.upper()
+        url = self._build_url(path, path_params, params)
+        body = None if json is None else _json.dumps(json)
+        headers = self._request_headers(body, extra_headers)
+        client_timeout = (
+            self._timeout if isinstance(timeout, Unset) else _to_client_timeout(timeout)
+        )
+        return await self._send_once(session, method, path, url, body, headers, client_timeout, 1)
+
+    def _build_url(
+        self,
+        path: str,
+        path_params: Mapping[str, object] | None,
+        params: Mapping[str, object] | None,
+    ) -> URL:
+        if not path.startswith("/"):
+            path = "/" + path
+        url = URL(self._base_str + render_path(path, path_params), encoded=True)
+        if params:
+            query = {k: _query_value(v) for k, v in params.items() if not isinstance(v, Unset)}
+            if query:
+                url = url.with_query(query)
+        return url
+
+    @staticmethod
+    def _request_headers(
+        body: bytes | None, extra_headers: Mapping[str, str] | None
+    ) -> dict[str, str] | None:
+        if body is None and not extra_headers:
+            return None
+        headers = dict(extra_headers or {})
+        if any(k.lower() == "authorization" for k in headers):
+            raise ConfigurationError("extra_headers must not set Authorization; use api_key")
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")
+        return headers
+
+    def _emit(self, event: Event) -> None:
+        for hook in self._event_hooks:
+            try:
+                hook(event)
+            except Exception:
+                logger.warning("event hook %r raised; ignoring", hook, exc_info=True)
+
+    async def _send_once(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        url: URL,
+        body: bytes | None,
+        headers: dict[str, str] | None,
+        timeout: aiohttp.ClientTimeout,
+        attempt: int,
+    ) -> RawResponse:
+        """One attempt: send, read, decode; error statuses and failures become exceptions."""
+        self.stats.requests += 1
+        if self._event_hooks:
+            self._emit(RequestStarted(method, path, str(url), attempt))
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+            ) as response:
+                raw = await response.read()
+                status = response.status
+                response_headers = response.headers
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise self._failed(
+                method,
+                path,
+                url,
+                started,
+                attempt,
+                APITimeoutError(
+                    "timed out connecting", method=method, url=str(url), request_sent=False
+                ),
+            ) from exc
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise self._failed(
+                method,
+                path,
+                url,
+                started,
+                attempt,
+                APITimeoutError(
+                    "request timed out", method=method, url=str(url), request_sent=None
+                ),
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise self._failed(
+                method,
+                path,
+                url,
+                started,
+                attempt,
+                APIConnectionError(
+                    f"cannot connect: {exc.os_error.strerror or exc.os_error}",
+                    method=method,
+                    url=str(url),
+                    request_sent=False,
+                ),
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise self._failed(
+                method,
+                path,
+                url,
+                started,
+                attempt,
+                APIConnectionError(
+                    f"connection failed: {type(exc).__name__}: {exc}",
+                    method=method,
+                    url=str(url),
+                    request_sent=True,
+                ),
+            ) from exc
+        elapsed = time.perf_counter() - started
+        self.stats.responses_by_status[status] += 1
+        if self._event_hooks:
+            self._emit(ResponseReceived(method, path, str(url), status, elapsed, attempt))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %d in %.1f ms", method, url.path, status, elapsed * 1000)
+        if status >= 300:
+            raise self._api_error(method, url, status, response_headers, raw)
+        return RawResponse(status, response_headers, self._decode_success(method, url, status, raw))
+
+    def _failed(
+        self,
+        method: str,
+        path: str,
+        url: URL,
+        started: float,
+        attempt: int,
+        error: APIConnectionError,
+    ) -> APIConnectionError:
+        elapsed = time.perf_counter() - started
+        self.stats.connection_errors += 1
+        if self._event_hooks:
+            self._emit(RequestFailed(method, path, str(url), error, elapsed, attempt))
+        logger.debug("%s %s failed after %.1f ms: %s", method, url.path, elapsed * 1000, error)
+        return error
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, _REDACTED) if self._api_key in text else text
+
+    def _decode_success(self, method: str, url: URL, status: int, raw: bytes) -> Any:
+        if status == 204 or not raw.strip():
+            return None
+        try:
+            return _json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            snippet = self._redact(raw[:_SNIPPET_CHARS].decode("utf-8", "replace"))
+            raise ResponseDecodeError(
+                "response is not valid JSON",
+                status=status,
+                snippet=snippet,
+                method=method,
+                url=str(url),
+            ) from None
+
+    def _api_error(
+        self, method: str, url: URL, status: int, headers: CIMultiDictProxy[str], raw: bytes
+    ) -> APIError:
+        text = self._redact(raw.decode("utf-8", "replace"))
+        body: Any
+        try:
+            body = _json.loads(text) if text.strip() else None
+        except ValueError:
+            body = text[:_SNIPPET_CHARS]
+        name, details = _error_fields(body)
+        return error_class_for_status(status)(
+            status,
+            name=name,
+            details=details,
+            body=body,
+            method=method,
+            url=str(url),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+        )
+
+
+__all__ = ["USER_AGENT", "BaseClient", "RawResponse", "logger", "parse_retry_after"]
