@@ -1,0 +1,573 @@
+"""The fan-out engine: an async function over a stream of items, every item accounted for."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Sized,
+)
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from ..errors import AmbiguousWriteError
+from .journal import Journal, JournalEntry
+from .keys import default_key
+from .ledger import LedgerWriter
+from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
+from .progress import Progress, ProgressCallback, Tracker
+
+__all__ = ["Job", "run"]
+
+I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
+R = TypeVar("R")
+
+logger = logging.getLogger("iqualify_async.bulk")
+
+_MAX_AMBIGUOUS_ATTEMPTS = 3
+_NEEDS_VERIFY = "may have been applied by an earlier attempt; pass verify= to check it"
+
+
+@attrs.frozen
+class _End:
+    error: BaseException | None = None
+
+
+@attrs.define(slots=True)
+class _Slot(Generic[I, R]):
+    """An item read from the input and not yet handed to the consumer."""
+
+    index: int
+    key: str
+    item: I
+    entry: JournalEntry | None = None
+    outcome: Outcome[I, R] | None = None
+
+
+class Job(Generic[I, R]):
+    """A bulk job created by :func:`run`. It starts when first iterated or awaited.
+
+    ``async for outcome in job`` yields every item's :class:`Outcome` as it completes;
+    ``await job`` (or ``await job.wait(ledger="out.csv")``) runs it to the end and returns the
+    :class:`Summary`. A job runs once: iterate it or await it, not both at the same time.
+
+    Stopping: :meth:`stop` (and a failure threshold) stops taking new items, lets calls in flight
+    finish, and reports every remaining input item ``unprocessed``. Cancelling the task that
+    iterates or awaits the job cancels the calls in flight at once: they end ``unprocessed``
+    (still ``started`` in the journal, so a re-run verifies them), items not yet read from the
+    input get no outcome, and the cancellation propagates. Breaking out of ``async for`` early
+    cancels the job the same way; use ``async with job:`` to have that happen right away.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[I], Awaitable[R | Skipped]],
+        items: Iterable[I] | AsyncIterable[I],
+        *,
+        concurrency: int,
+        key: Callable[[I], object] | None,
+        journal: Journal | str | os.PathLike[str] | None,
+        verify: Callable[[I], Awaitable[R | Skipped | bool | None]] | None,
+        on_progress: ProgressCallback | None,
+        progress_interval: float,
+        max_failures: int | None,
+        max_failure_rate: float | None,
+        min_sample: int,
+        total: int | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self._fn = fn
+        self._items = items
+        self._concurrency = concurrency
+        self._key_fn: Callable[[I], object] = key if key is not None else default_key
+        self._journal_arg = journal
+        self._journal: Journal | None = None
+        self._run_id = 0
+        self._verify = verify
+        self._max_failures = max_failures
+        self._max_failure_rate = max_failure_rate
+        self._min_sample = min_sample
+        if total is None and isinstance(items, Sized):
+            total = len(items)
+        self._tracker = Tracker(
+            total=total, clock=clock, interval=progress_interval, callback=on_progress
+        )
+        self._work: asyncio.Queue[_Slot[I, R] | None] = asyncio.Queue(concurrency)
+        self._out: asyncio.Queue[Outcome[I, R] | _End] = asyncio.Queue(max(16, 2 * concurrency))
+        self._pending: dict[int, _Slot[I, R]] = {}
+        self._pending_keys: dict[str, int] = {}
+        self._failed = 0
+        self._stopped: str | None = None
+        self._cancelled = False
+        self._iterating = False
+        self._supervisor: asyncio.Task[None] | None = None
+        self._iterator: AsyncGenerator[Outcome[I, R], None] | None = None
+        self._leftovers: list[Outcome[I, R]] = []
+        self._summary: Summary | None = None
+        self._input_error: Exception | None = None
+
+    # -- public surface ---------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Outcome[I, R]]:
+        if self._iterator is not None:
+            raise RuntimeError("this bulk job was already started; a job runs once")
+        self._iterator = self._iterate()
+        return self._iterator
+
+    def __await__(self) -> Generator[Any, None, Summary]:
+        return self.wait().__await__()
+
+    async def __aenter__(self) -> Job[I, R]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def wait(self, *, ledger: str | os.PathLike[str] | LedgerWriter | None = None) -> Summary:
+        """Run the job to the end and return its summary.
+
+        With ``ledger`` (a ``.csv``/``.jsonl`` path or a :class:`LedgerWriter`), every outcome is
+        written to it as it arrives; on cancellation the outcomes of the items in flight are
+        written too before the cancellation propagates.
+        """
+        if self._summary is not None and self._iterator is not None and ledger is None:
+            return self._summary
+        writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
+        try:
+            async for outcome in self:
+                if writer is not None:
+                    writer.write(outcome)
+        except BaseException:
+            if writer is not None:
+                for outcome in self._leftovers:
+                    writer.write(outcome)
+            raise
+        finally:
+            if writer is not None and writer is not ledger:
+                writer.close()
+        return self.summary
+
+    def stop(self, reason: str = "stopped by the caller") -> None:
+        """Take no new items: calls in flight finish, the remaining items end ``unprocessed``."""
+        self._stop(reason)
+
+    async def aclose(self) -> None:
+        """Cancel the job if it is still running (calls in flight end ``unprocessed``)."""
+        if self._iterator is not None:
+            with contextlib.suppress(RuntimeError):  # being iterated by another task right now
+                await self._iterator.aclose()
+        if self._supervisor is not None and not self._supervisor.done():
+            self._leftovers = await self._shutdown()
+
+    def progress(self) -> AsyncIterator[Progress]:
+        """Progress snapshots as an async stream (latest value: a slow reader skips some)."""
+        return self._tracker.broadcast.listen()
+
+    @property
+    def summary(self) -> Summary:
+        """The final summary once the job ended, else the counts so far."""
+        if self._summary is not None:
+            return self._summary
+        return self._tracker.summary(stopped=self._stopped, cancelled=self._cancelled)
+
+    @property
+    def leftovers(self) -> list[Outcome[I, R]]:
+        """After a cancellation: the outcomes the consumer did not receive (in-flight items)."""
+        return list(self._leftovers)
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def _iterate(self) -> AsyncGenerator[Outcome[I, R], None]:
+        self._start()
+        try:
+            while True:
+                got = await self._out.get()
+                if isinstance(got, _End):
+                    if got.error is not None:
+                        raise got.error
+                    return
+                yield got
+        except BaseException:
+            self._leftovers = await self._shutdown()
+            raise
+
+    def _start(self) -> None:
+        if isinstance(self._journal_arg, Journal):
+            self._journal = self._journal_arg
+        elif self._journal_arg is not None:
+            self._journal = Journal(self._journal_arg)
+        if self._journal is not None:
+            self._run_id = self._journal.begin_run()
+        self._tracker.started_at = self._tracker.clock()
+        self._tracker.emit()
+        self._supervisor = asyncio.create_task(self._supervise(), name="bulk-job")
+
+    async def _supervise(self) -> None:
+        feeder = asyncio.create_task(self._feed(), name="bulk-feeder")
+        workers = [
+            asyncio.create_task(self._work_loop(), name=f"bulk-worker-{n}")
+            for n in range(self._concurrency)
+        ]
+        tasks = [feeder, *workers]
+        error: BaseException | None = None
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    error = task.exception()
+                    break
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if error is not None:
+            # A bug or a BaseException escaped a task: account for what was in flight, then fail.
+            for outcome in self._settle_pending("the job failed"):
+                await self._out.put(outcome)
+        self._finish()
+        await self._out.put(_End(error or self._input_error))
+
+    async def _shutdown(self) -> list[Outcome[I, R]]:
+        """Cancel a running job; returns the outcomes the consumer has not received."""
+        supervisor = self._supervisor
+        leftovers: list[Outcome[I, R]] = []
+        if supervisor is None:
+            return leftovers
+        if not supervisor.done():
+            self._cancelled = True
+            supervisor.cancel()
+            await asyncio.wait([supervisor])
+        while not self._out.empty():
+            got = self._out.get_nowait()
+            if not isinstance(got, _End):
+                leftovers.append(got)
+        leftovers.extend(self._settle_pending("cancelled"))
+        self._finish()
+        return leftovers
+
+    def _settle_pending(self, reason: str) -> list[Outcome[I, R]]:
+        outcomes = []
+        for index in sorted(self._pending):
+            slot = self._pending[index]
+            if slot.outcome is None:
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=reason))
+            assert slot.outcome is not None
+            outcomes.append(slot.outcome)
+        self._pending.clear()
+        self._pending_keys.clear()
+        return outcomes
+
+    def _finish(self) -> None:
+        if self._summary is not None:
+            return
+        self._tracker.emit(finished=True)
+        self._summary = self._tracker.summary(stopped=self._stopped, cancelled=self._cancelled)
+        if self._journal is not None:
+            self._journal.end_run(self._run_id, attrs.asdict(self._summary))
+            if self._journal is not self._journal_arg:
+                self._journal.close()
+
+    # -- reading the input ------------------------------------------------------------------
+
+    async def _input(self) -> AsyncIterator[I]:
+        items = self._items
+        if isinstance(items, AsyncIterable):
+            async for item in items:
+                yield item
+        else:
+            for item in items:
+                yield item
+
+    async def _feed(self) -> None:
+        items = self._input()
+        index = 0
+        while True:
+            try:
+                item = await anext(items)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                # A broken input stops the job like a threshold: what is in flight finishes,
+                # then iterating the job raises the input's error.
+                self._input_error = exc
+                self._stop(f"reading the input failed: {exc!r}")
+                break
+            await self._admit(index, item)
+            index += 1
+        for _ in range(self._concurrency):
+            await self._work.put(None)
+
+    async def _admit(self, index: int, item: I) -> None:
+        try:
+            key = str(self._key_fn(item))
+        except Exception as exc:
+            slot: _Slot[I, R] = _Slot(index, f"#{index}", item)
+            self._pending[index] = slot
+            self._settle(slot, self._failure(slot, exc))
+            await self._deliver(slot)
+            return
+        slot = _Slot(index, key, item)
+        self._pending[index] = slot
+        journal = self._journal
+        if journal is not None:
+            first = self._pending_keys.get(key)
+            slot.entry = entry = journal.get(key)
+            if first is None and entry is not None and entry.run == self._run_id:
+                first = entry.index
+            if first is not None:
+                reason = f"duplicate of input item {first} (same key)"
+                self._settle(slot, self._outcome(slot, Status.SKIPPED, reason=reason))
+                await self._deliver(slot)
+                return
+            if entry is not None and entry.done:
+                replay = self._outcome(
+                    slot, Status(entry.status), reason=entry.reason, from_journal=True
+                )
+                self._settle(slot, replay)
+                await self._deliver(slot)
+                return
+            self._pending_keys[key] = index
+        if self._stopped is not None:
+            self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+            await self._deliver(slot)
+            return
+        await self._work.put(slot)
+
+    # -- working ----------------------------------------------------------------------------
+
+    async def _work_loop(self) -> None:
+        while True:
+            slot = await self._work.get()
+            if slot is None:
+                return
+            if self._stopped is not None:
+                outcome = self._outcome(slot, Status.UNPROCESSED, reason=self._stopped)
+            else:
+                self._tracker.in_flight += 1
+                try:
+                    outcome = await self._process(slot)
+                finally:
+                    self._tracker.in_flight -= 1
+            self._settle(slot, outcome, worked=outcome.status is not Status.UNPROCESSED)
+            await self._deliver(slot)
+
+    async def _process(self, slot: _Slot[I, R]) -> Outcome[I, R]:
+        """Call the function for one item (verifying first where needed); record the result.
+
+        Journal writes happen right before each return, with no await in between, so an
+        outcome the caller sees as final is always final in the journal too.
+        """
+        journal = self._journal
+        needs_verify = slot.entry is not None and slot.entry.needs_verify
+        ambiguous: BaseException | None = None
+        attempts = 0
+        while True:
+            if needs_verify:
+                if self._verify is None:
+                    if ambiguous is not None:
+                        return self._record(self._failure(slot, ambiguous), uncertain=True)
+                    return self._outcome(slot, Status.UNPROCESSED, reason=_NEEDS_VERIFY)
+                try:
+                    answer = await self._verify(slot.item)
+                except asyncio.CancelledError:
+                    if _cancelling():
+                        raise
+                    return self._record(self._failure(slot, _cancelled_error()), uncertain=True)
+                except Exception as exc:
+                    return self._record(self._failure(slot, exc), uncertain=True)
+                if answer is not None and answer is not False:
+                    return self._record(self._verified(slot, answer))
+                if attempts >= _MAX_AMBIGUOUS_ATTEMPTS and ambiguous is not None:
+                    return self._record(self._failure(slot, ambiguous))
+            if journal is not None:
+                journal.mark_started(slot.key, run=self._run_id, index=slot.index)
+            attempts += 1
+            try:
+                value = await self._fn(slot.item)
+            except Skip as skip:
+                return self._record(self._outcome(slot, Status.SKIPPED, reason=skip.reason))
+            except AmbiguousWriteError as exc:
+                ambiguous = exc
+                needs_verify = True
+                continue
+            except asyncio.CancelledError:
+                if _cancelling():
+                    raise
+                return self._record(self._failure(slot, _cancelled_error()))
+            except Exception as exc:
+                return self._record(self._failure(slot, exc))
+            if isinstance(value, Skipped):
+                return self._record(self._outcome(slot, Status.SKIPPED, reason=value.reason))
+            return self._record(self._outcome(slot, Status.SUCCEEDED, value=value))
+
+    def _record(self, outcome: Outcome[I, R], *, uncertain: bool = False) -> Outcome[I, R]:
+        if self._journal is not None:
+            self._journal.mark_finished(
+                outcome.key,
+                outcome.status,
+                run=self._run_id,
+                index=outcome.index,
+                reason=outcome.reason,
+                error=outcome.error,
+                uncertain=uncertain,
+            )
+        return outcome
+
+    # -- outcomes ---------------------------------------------------------------------------
+
+    def _outcome(
+        self,
+        slot: _Slot[I, R],
+        status: Status,
+        *,
+        value: R | None = None,
+        reason: str | None = None,
+        from_journal: bool = False,
+        verified: bool = False,
+    ) -> Outcome[I, R]:
+        return Outcome(
+            slot.index,
+            slot.key,
+            slot.item,
+            status,
+            value=value,
+            reason=reason,
+            from_journal=from_journal,
+            verified=verified,
+        )
+
+    def _failure(self, slot: _Slot[I, R], exc: BaseException) -> Outcome[I, R]:
+        return Outcome(
+            slot.index,
+            slot.key,
+            slot.item,
+            Status.FAILED,
+            error=ErrorInfo.from_exception(exc),
+            exception=exc,
+        )
+
+    def _verified(self, slot: _Slot[I, R], answer: R | Skipped | bool) -> Outcome[I, R]:
+        if isinstance(answer, Skipped):
+            return self._outcome(slot, Status.SKIPPED, reason=answer.reason, verified=True)
+        value: R | None = None if isinstance(answer, bool) else answer
+        return self._outcome(slot, Status.SUCCEEDED, value=value, verified=True)
+
+    def _settle(self, slot: _Slot[I, R], outcome: Outcome[I, R], *, worked: bool = False) -> None:
+        slot.outcome = outcome
+        self._tracker.count(outcome, worked=worked)
+        if outcome.status is Status.FAILED and not outcome.from_journal:
+            self._failed += 1
+            self._check_thresholds()
+
+    async def _deliver(self, slot: _Slot[I, R]) -> None:
+        assert slot.outcome is not None
+        await self._out.put(slot.outcome)
+        del self._pending[slot.index]
+        if self._pending_keys.get(slot.key) == slot.index:
+            del self._pending_keys[slot.key]
+
+    def _check_thresholds(self) -> None:
+        if self._max_failures is not None and self._failed >= self._max_failures:
+            self._stop(f"stopped after {self._failed} failures (max_failures={self._max_failures})")
+            return
+        rate = self._max_failure_rate
+        worked = self._tracker.worked
+        if rate is not None and worked >= self._min_sample and self._failed / worked > rate:
+            self._stop(
+                f"stopped: {self._failed} of {worked} items failed (max_failure_rate={rate:g})"
+            )
+
+    def _stop(self, reason: str) -> None:
+        if self._stopped is None:
+            self._stopped = reason
+            logger.info("bulk job %s", reason)
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _cancelled_error() -> Exception:
+    return RuntimeError("the call was cancelled from inside the function")
+
+
+def run(
+    fn: Callable[[I], Awaitable[R | Skipped]],
+    items: Iterable[I] | AsyncIterable[I],
+    *,
+    concurrency: int = 10,
+    key: Callable[[I], object] | None = None,
+    journal: Journal | str | os.PathLike[str] | None = None,
+    verify: Callable[[I], Awaitable[R | Skipped | bool | None]] | None = None,
+    on_progress: ProgressCallback | None = None,
+    progress_interval: float = 0.1,
+    max_failures: int | None = None,
+    max_failure_rate: float | None = None,
+    min_sample: int = 20,
+    total: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Job[I, R]:
+    """Run ``await fn(item)`` for every item with at most ``concurrency`` calls at a time.
+
+    ``items`` is any iterable or async iterable; it is read lazily, so memory stays flat however
+    many items there are. ``fn`` returns a value (``succeeded``), returns :class:`Skipped` or
+    raises :class:`Skip` (``skipped``: already in the wanted state), or raises (``failed``).
+
+    ``key(item)`` names an item stably across runs (default: :func:`default_key`). With
+    ``journal`` (a path or :class:`Journal`), items a previous run finished are not redone but
+    reported again with ``from_journal=True``; items that may have been applied without
+    confirmation (in flight when a run was killed, or a call that raised
+    :class:`~iqualify_async.errors.AmbiguousWriteError`) are checked with ``verify(item)`` first:
+    it returns ``False``/``None`` when the item is not done (the function is then called), or
+    ``True``, a value, or :class:`Skipped` when it is. Without ``verify`` such items end
+    ``unprocessed`` (or ``failed`` for an ambiguous write), never blindly re-sent.
+
+    ``max_failures`` / ``max_failure_rate`` (checked once ``min_sample`` items are done) stop
+    the job taking new items; the rest end ``unprocessed``. ``on_progress`` receives a
+    :class:`Progress` at most every ``progress_interval`` seconds of ``clock`` and at the end.
+    """
+    if not callable(fn):
+        raise TypeError("fn must be an async function taking one item")
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable | AsyncIterable):
+        raise TypeError(f"items must be an iterable or async iterable, not {type(items).__name__}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+    if max_failures is not None and (not isinstance(max_failures, int) or max_failures < 1):
+        raise ValueError(f"max_failures must be a positive integer, not {max_failures!r}")
+    if max_failure_rate is not None and not 0 <= max_failure_rate < 1:
+        raise ValueError(f"max_failure_rate must be in [0, 1), not {max_failure_rate!r}")
+    if not isinstance(min_sample, int) or min_sample < 1:
+        raise ValueError(f"min_sample must be a positive integer, not {min_sample!r}")
+    if progress_interval < 0:
+        raise ValueError(f"progress_interval must be >= 0, not {progress_interval!r}")
+    if total is not None and total < 0:
+        raise ValueError(f"total must be >= 0, not {total!r}")
+    if verify is not None and not callable(verify):
+        raise TypeError("verify must be an async function taking one item")
+    return Job(
+        fn,
+        items,
+        concurrency=concurrency,
+        key=key,
+        journal=journal,
+        verify=verify,
+        on_progress=on_progress,
+        progress_interval=progress_interval,
+        max_failures=max_failures,
+        max_failure_rate=max_failure_rate,
+        min_sample=min_sample,
+        total=total,
+        clock=clock,
+    )
