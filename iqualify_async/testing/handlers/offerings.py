@@ -1,0 +1,273 @@
+"""Offerings: lists by timing, summary, info search, create/update, badge and metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import bad_request, not_found
+from ..query import apply_query
+from ..registry import Call, OperationList, Reply
+from ..state import Channel, Offering, State, parse_iso
+from ..validation import (
+    BADGE,
+    BOOL,
+    DATETIME,
+    OFFERING_METADATA,
+    STR,
+    STR1,
+    TAGS,
+    Schema,
+)
+from ..views import activation_json, offering_json
+
+ops = OperationList()
+
+_OFFERING_FIELDS: dict[str, Schema] = {
+    "identifier": STR,
+    "name": STR1,
+    "description": STR1,
+    "contentId": STR1,
+    "rootContentId": STR,
+    "start": DATETIME,
+    "end": DATETIME,
+    "useRelativeDates": BOOL,
+    "trailerVideoUrl": STR1,
+    "isReadonly": BOOL,
+    "hasEarlyCloseOff": BOOL,
+    "earlyCloseOffDate": DATETIME,
+    "badge": BADGE,
+    "metadata": OFFERING_METADATA,
+}
+CREATE_BODY: Schema = {
+    "type": "object",
+    "required": ["start"],
+    "properties": {
+        **_OFFERING_FIELDS,
+        "createDefaultChannels": BOOL,
+        "hiddenPageIds": TAGS,
+        "settings": {
+            "type": "object",
+            "properties": {"allowSocialFeatures": BOOL, "enablePrivateSupportChannel": BOOL},
+        },
+    },
+}
+UPDATE_BODY: Schema = {
+    "type": "object",
+    "properties": {**_OFFERING_FIELDS, "overview": STR},
+}
+SUMMARY_FIELDS = frozenset({"id", "name", "contentId", "start", "end", "info", "learnersCount"})
+
+
+def _by_timing(state: State, timing: str | None) -> list[dict[str, Any]]:
+    now = state.clock()
+    return [
+        offering_json(o)
+        for o in state.offerings.values()
+        if timing is None or o.timing(now) == timing
+    ]
+
+
+@ops.add("GET", "/offerings")
+def list_offerings(call: Call) -> Reply:
+    return 200, _by_timing(call.state, None)
+
+
+@ops.add("GET", "/offerings/current")
+def list_current(call: Call) -> Reply:
+    return 200, _by_timing(call.state, "current")
+
+
+@ops.add("GET", "/offerings/past")
+def list_past(call: Call) -> Reply:
+    return 200, _by_timing(call.state, "past")
+
+
+@ops.add("GET", "/offerings/future")
+def list_future(call: Call) -> Reply:
+    return 200, _by_timing(call.state, "future")
+
+
+@ops.add("GET", "/offerings/summary", query=("$top", "$orderby", "$filter"))
+def summary(call: Call) -> Reply:
+    rows = [activation_json(o) for o in call.state.offerings.values()]
+    q = call.query
+    _, selected = apply_query(
+        rows, SUMMARY_FIELDS, q.get("$top"), q.get("$orderby"), q.get("$filter")
+    )
+    return 200, selected
+
+
+@ops.add("GET", "/offerings/info/{textPattern}")
+def search_info(call: Call) -> Reply:
+    pattern = call.params["textPattern"]
+    if len(pattern) < 3:
+        raise bad_request(
+            "TextPatternError", "Text pattern must be a minimum of 3 characters in length."
+        )
+    needle = pattern.lower()
+    return 200, [
+        activation_json(o) for o in call.state.offerings.values() if needle in o.info.lower()
+    ]
+
+
+@ops.add("GET", "/offerings/{offeringId}")
+def get_offering(call: Call) -> Reply:
+    return 200, offering_json(call.state.offering(call.params["offeringId"]))
+
+
+def _check_dates(start: str, end: str | None, early: str | None, has_early: bool) -> None:
+    if end is not None and parse_iso(end) < parse_iso(start):
+        raise bad_request("IncompatibleParametersError", "end cannot be before start")
+    if has_early and early is None:
+        raise bad_request(
+            "MissingInfoError", "The field 'earlyCloseOffDate' is missing or invalid."
+        )
+
+
+def _apply_fields(state: State, offering: Offering, body: dict[str, Any]) -> None:
+    if "contentId" in body or "rootContentId" in body:
+        course = (
+            state.course(body["contentId"])
+            if "contentId" in body
+            else state.course_by_root(body["rootContentId"])
+        )
+        offering.content_id, offering.root_content_id = course.id, course.root_content_id
+    simple = {
+        "identifier": "identifier",
+        "name": "name",
+        "description": "description",
+        "overview": "overview",
+        "start": "start",
+        "end": "end",
+        "useRelativeDates": "use_relative_dates",
+        "trailerVideoUrl": "trailer_video_url",
+        "isReadonly": "is_readonly",
+        "hasEarlyCloseOff": "has_early_close_off",
+        "earlyCloseOffDate": "early_close_off_date",
+    }
+    for key, attr in simple.items():
+        if key in body:
+            setattr(offering, attr, body[key])
+    if "badge" in body:
+        offering.badge = dict(body["badge"])
+    metadata = body.get("metadata") or {}
+    for key in ("category", "topic", "level"):
+        if key in metadata:
+            setattr(offering, key, metadata[key])
+    if "tags" in metadata:
+        offering.tags = list(metadata["tags"])
+
+
+@ops.add("POST", "/offerings", body=CREATE_BODY)
+def create_offering(call: Call) -> Reply:
+    state, body = call.state, call.body
+    if "contentId" not in body and "rootContentId" not in body:
+        raise bad_request("InvalidContentError", "You need to specify content_id or rootContentId.")
+    _check_dates(
+        body["start"],
+        body.get("end"),
+        body.get("earlyCloseOffDate"),
+        bool(body.get("hasEarlyCloseOff")),
+    )
+    course = (
+        state.course(body["contentId"])
+        if "contentId" in body
+        else state.course_by_root(body["rootContentId"])
+    )
+    offering = Offering(
+        id=state.new_push_id(),
+        content_id=course.id,
+        root_content_id=course.root_content_id,
+        start=body["start"],
+        end=None,
+        cover_image_url=course.cover_image_url,
+        tasks_enabled=course.tasks_enabled,
+        category=course.category,
+        topic=course.topic,
+        level=course.level,
+        tags=list(course.tags),
+        settings={
+            "aggregateProgressScore": True,
+            "allowSocialFeatures": True,
+            "allowTasks": course.tasks_enabled,
+            "enablePrivateSupportChannel": False,
+            "strictStartDate": False,
+            **body.get("settings", {}),
+        },
+        hidden_page_ids=list(body.get("hiddenPageIds", [])),
+    )
+    _apply_fields(state, offering, body)
+    offering.info = " ".join(
+        p for p in (offering.name, offering.identifier, offering.description) if p
+    )
+    if body.get("createDefaultChannels"):
+        for channel in (
+            Channel(id=state.new_push_id(), title="General"),
+            Channel(id=state.new_push_id(), title="Announcements", is_broadcast_only=True),
+        ):
+            offering.channels[channel.id] = channel
+    state.offerings[offering.id] = offering
+    return 201, offering_json(offering)
+
+
+@ops.add("PATCH", "/offerings/{offeringId}", body=UPDATE_BODY)
+def update_offering(call: Call) -> Reply:
+    state, body = call.state, call.body
+    offering = state.offering(call.params["offeringId"])
+    start = body.get("start", offering.start)
+    end = body.get("end", offering.end)
+    has_early = body.get("hasEarlyCloseOff", offering.has_early_close_off)
+    _check_dates(
+        start, end, body.get("earlyCloseOffDate", offering.early_close_off_date), has_early
+    )
+    if "identifier" in body and any(
+        o.identifier == body["identifier"] and o.id != offering.id for o in state.offerings.values()
+    ):
+        raise bad_request(
+            "ObjectExistsError", f"The offering identifier {body['identifier']} already exists."
+        )
+    _apply_fields(state, offering, body)
+    return 200, offering_json(offering)
+
+
+@ops.add("GET", "/offerings/{offeringId}/badges")
+def get_badge(call: Call) -> Reply:
+    offering = call.state.offering(call.params["offeringId"])
+    if offering.badge is None:
+        raise not_found("badge of offering", offering.id)
+    badge = offering.badge
+    out: dict[str, Any] = {
+        "title": badge.get("title", ""),
+        "description": badge.get("description", ""),
+        "criterias": {"hasCompletedCourse": True, "hasPassedMandatoryAssessedQuizzes": True},
+        "badgeExpiry": dict(badge.get("badgeExpiry") or {"expires": False}),
+        "badgeUrl": f"https://badges.example.com/{offering.id}.png",
+        "openBadge": {
+            "id": f"https://badges.example.com/{offering.id}",
+            "type": "BadgeClass",
+            "name": badge.get("title", ""),
+            "description": badge.get("description", ""),
+            "image": f"https://badges.example.com/{offering.id}.png",
+            "issuer": f"https://badges.example.com/issuers/{call.state.org_id}",
+            "criteria": {"narrative": "Complete the course."},
+        },
+    }
+    return 200, out
+
+
+def _metadata_op(field: str, schema: Schema) -> None:
+    body: Schema = {"type": "object", "additionalProperties": False, "properties": {field: schema}}
+
+    @ops.add("PUT", f"/offerings/{{offeringId}}/metadata/{field}", body=body)
+    def update(call: Call) -> Reply:
+        offering = call.state.offering(call.params["offeringId"])
+        value = call.body.get(field)
+        if field == "tags":
+            offering.tags = list(value or [])
+        else:
+            setattr(offering, field, value)
+        return 200, offering_json(offering)
+
+
+for _field, _schema in (("tags", TAGS), ("category", STR), ("topic", STR), ("level", STR)):
+    _metadata_op(_field, _schema)
