@@ -1,0 +1,1 @@
+"""Development tools for iqualify-async (not shipped with the package)."""

@@ -1,0 +1,257 @@
+"""LAP spec + overlay -> the plain :class:`~tools.codegen.model.Api` model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import lap
+from .model import Api, FieldDef, ModelDef, Operation, Param, Resource, Response, TypeRef
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_DIR = ROOT / "spec"
+LAP_FILE = SPEC_DIR / "iqualify-management-v1.lap"
+OPENAPI_FILE = SPEC_DIR / "iqualify-openapi-v1.yaml"
+OVERLAY_FILE = SPEC_DIR / "overlay.yaml"
+
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class SpecError(ValueError):
+    """The spec and overlay disagree or the overlay is incomplete."""
+
+
+def snake(name: str) -> str:
+    name = name.lstrip("$").replace("-", "_")
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def pascal(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", name) if part)
+
+
+def _check_openapi(openapi: dict[str, Any], ref: str) -> None:
+    """``ref`` is "Name" (a schema) or "section.Name" (another component section)."""
+    section, _, name = ref.rpartition(".")
+    if name not in openapi["components"][section or "schemas"]:
+        raise SpecError(f"overlay cites OpenAPI component {ref!r}, which does not exist")
+
+
+class _Models:
+    """Collects attrs models and TypedDicts, checking that one name means one shape."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]]) -> None:
+        self.docs = docs
+        self.defs: dict[str, ModelDef] = {}
+
+    def add(
+        self,
+        name: str,
+        kind: str,
+        fields: tuple[FieldDef, ...],
+        *,
+        nested: dict[str, str] | None = None,
+        doc: str | None = None,
+        openapi_name: str | None = None,
+    ) -> str:
+        nested = {**self.docs.get(name, {}).get("nested", {}), **(nested or {})}
+        for f in fields:
+            if f.type.kind == "object" and f.name not in nested:
+                suffix = "Param" if kind == "param" else ""
+                base = name.removesuffix("Param") if kind == "param" else name
+                nested[f.name] = base + pascal(f.name) + suffix
+        for f in fields:
+            if f.type.kind == "object":
+                sub_kind = "param" if kind in ("param", "input") else kind
+                self.add(nested[f.name], sub_kind, f.type.fields, doc=f"``{f.name}`` of {name}.")
+        info = self.docs.get(name, {})
+        model = ModelDef(
+            name,
+            kind,
+            fields,
+            doc or info.get("doc") or name,
+            openapi_name or info.get("openapi"),
+            {k: v for k, v in nested.items() if any(f.name == k for f in fields)},
+        )
+        old = self.defs.get(name)
+        if old is not None and (old.fields, old.kind) != (model.fields, model.kind):
+            raise SpecError(f"model {name!r} is used for two different shapes")
+        self.defs.setdefault(name, model)
+        return name
+
+
+def build() -> Api:
+    spec = lap.parse(LAP_FILE.read_text(encoding="utf-8"))
+    overlay = yaml.safe_load(OVERLAY_FILE.read_text(encoding="utf-8"))
+    openapi = yaml.safe_load(OPENAPI_FILE.read_text(encoding="utf-8"))
+
+    for info in list(overlay["models"].values()) + list(overlay["extra_models"].values()):
+        if info.get("openapi"):
+            _check_openapi(openapi, info["openapi"])
+    for pinfo in overlay["params"].values():
+        if pinfo.get("openapi"):
+            _check_openapi(openapi, pinfo["openapi"])
+
+    if len(spec.endpoints) != spec.declared_count:
+        raise SpecError(f"LAP declares {spec.declared_count} endpoints, has {len(spec.endpoints)}")
+
+    models = _Models(overlay["models"])
+    for name, info in overlay["extra_models"].items():
+        fields = tuple(
+            FieldDef(f.name, f.type, f.name in info.get("required", ()), f.default, f.description)
+            for f in lap.parse_fields(info["fields"].strip()[1:-1], required=False)
+        )
+        models.add(
+            name,
+            info["kind"],
+            fields,
+            nested=info.get("nested"),
+            doc=info["doc"],
+            openapi_name=info.get("openapi"),
+        )
+
+    op_overlay: dict[str, dict[str, Any]] = overlay["operations"]
+    seen: set[str] = set()
+    operations: list[Operation] = []
+    for ep in spec.endpoints:
+        key = f"{ep.method} {ep.path}"
+        if key not in op_overlay:
+            raise SpecError(f"overlay has no entry for {key}")
+        seen.add(key)
+        operations.append(_operation(ep, op_overlay[key], overlay, models))
+    extra = set(op_overlay) - seen
+    if extra:
+        raise SpecError(f"overlay names operations the LAP file lacks: {sorted(extra)}")
+
+    resources = tuple(
+        Resource(attr, info["class"], info["doc"]) for attr, info in overlay["resources"].items()
+    )
+    known = {r.attr for r in resources}
+    attrs_seen: set[str] = set()
+    for op in operations:
+        if op.resource not in known:
+            raise SpecError(f"{op.attr}: resource {op.resource!r} missing from overlay")
+        if op.attr in attrs_seen:
+            raise SpecError(f"two operations share the attribute {op.attr!r}")
+        attrs_seen.add(op.attr)
+
+    groups = tuple(dict.fromkeys(spec.groups))
+    errors = {int(k): str(v) for k, v in overlay["errors"].items()}
+    return Api(
+        spec.api,
+        spec.version,
+        spec.base,
+        tuple(operations),
+        tuple(models.defs.values()),
+        resources,
+        errors,
+        groups,
+    )
+
+
+def _operation(
+    ep: lap.LapEndpoint, info: dict[str, Any], overlay: dict[str, Any], models: _Models
+) -> Operation:
+    path_names = re.findall(r"\{([^}]+)\}", ep.path)
+    body_fields = set(info.get("body_fields", ()))
+    maps: dict[str, str] = info.get("maps", {})
+    params: list[Param] = []
+    fields = ep.required + ep.optional
+    by_name = {f.name: f for f in fields}
+    # Path parameters first, in template order, then the rest as the LAP lists them.
+    ordered = [by_name[n] for n in path_names] + [f for f in fields if f.name not in path_names]
+    if set(path_names) - set(by_name):
+        raise SpecError(f"{ep.method} {ep.path}: path parameter without a LAP entry")
+    has_body = False
+    for f in ordered:
+        if f.name in path_names:
+            location = "path"
+        elif ep.method in _BODY_METHODS or f.name in body_fields:
+            location = "body"
+            has_body = True
+        else:
+            location = "query"
+        pinfo = overlay["params"].get(f.name, {})
+        typed_name = None
+        if f.type.kind == "object":
+            if f.name not in maps:
+                raise SpecError(f"{ep.method} {ep.path}: name the map {f.name!r} under `maps`")
+            typed_name = models.add(
+                maps[f.name],
+                "param",
+                f.type.fields,
+                doc=f"Keys of the ``{snake(f.name)}`` argument.",
+            )
+        params.append(
+            Param(
+                f.name,
+                pinfo.get("python_name", snake(f.name)),
+                location,
+                f.required or location == "path",
+                f.type,
+                f.default,
+                f.description,
+                pinfo.get("pattern"),
+                pinfo.get("min_length"),
+                bool(pinfo.get("accept_int")),
+                typed_name,
+            )
+        )
+    body_kind = "object" if has_body else None
+    if "body" in info:
+        if has_body:
+            raise SpecError(f"{ep.method} {ep.path}: array body and body fields together")
+        body = info["body"]
+        body_kind = "array"
+        items_model = body.get("items")
+        type_text = body["type"]
+        body_type = (
+            lap.parse_type(type_text)
+            if items_model is None
+            else TypeRef("array", type_text, items=TypeRef("map", "map"))
+        )
+        params.append(
+            Param(
+                body["python_name"],
+                body["python_name"],
+                "body",
+                True,
+                body_type,
+                description=body.get("doc"),
+                typed_name=items_model,
+            )
+        )
+
+    responses = []
+    for ret in ep.returns:
+        model = None
+        if ret.schema is not None:
+            if "returns" not in info:
+                raise SpecError(f"{ep.method} {ep.path}: name the response model (`returns`)")
+            model = models.add(info["returns"], "response", ret.schema.fields)
+        responses.append(Response(ret.status, ret.description, ret.schema, model))
+    if "returns" in info and not any(r.model for r in responses):
+        raise SpecError(f"{ep.method} {ep.path}: `returns` given but the LAP has no schema")
+
+    multi = info.get("multi_status")
+    if multi and multi["item"] not in models.defs:
+        raise SpecError(f"{ep.method} {ep.path}: unknown multi-status item model")
+
+    names = [p.python_name for p in params]
+    if len(set(names)) != len(names):
+        raise SpecError(f"{ep.method} {ep.path}: duplicate Python parameter names {names}")
+    return Operation(
+        ep.method,
+        ep.path,
+        ep.group,
+        info["attr"],
+        ep.desc,
+        tuple(params),
+        tuple(responses),
+        tuple(ep.errors),
+        body_kind,
+        multi["result"] if multi else None,
+    )

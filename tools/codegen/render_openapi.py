@@ -1,0 +1,176 @@
+"""The OpenAPI 3.0.3 document of the generated surface (served by the fake server)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .model import Api, ModelDef, Operation, Param, TypeRef
+
+
+def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
+    if t.kind == "str":
+        out: dict[str, Any] = {"type": "string"}
+        if t.format in ("email", "date-time", "date"):
+            out["format"] = t.format
+        if t.enum:
+            out["enum"] = list(t.enum)
+        return out
+    if t.kind == "int":
+        out = {"type": "integer"}
+        if t.format:
+            out["format"] = t.format
+        return out
+    if t.kind == "num":
+        return {"type": "number"}
+    if t.kind == "bool":
+        return {"type": "boolean"}
+    if t.kind == "any":
+        return {}
+    if t.kind == "map":
+        return {"type": "object"}
+    if t.kind == "object":
+        if nested:
+            return {"$ref": f"#/components/schemas/{nested}"}
+        return {"type": "object", "properties": {f.name: schema_of(f.type) for f in t.fields}}
+    if t.kind == "array":
+        assert t.items is not None
+        return {"type": "array", "items": schema_of(t.items)}
+    raise ValueError(t)
+
+
+def _model_schema(m: ModelDef) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {f.name: schema_of(f.type, m.nested.get(f.name)) for f in m.fields},
+    }
+    required = [f.name for f in m.fields if f.required]
+    if required:
+        out["required"] = required
+    if m.doc:
+        out["description"] = m.doc
+    return out
+
+
+def _param(p: Param) -> dict[str, Any]:
+    schema = schema_of(p.type)
+    if p.pattern:
+        schema["pattern"] = p.pattern
+    if p.min_length:
+        schema["minLength"] = p.min_length
+    if p.location == "path" and "minLength" not in schema:
+        schema["minLength"] = 1
+    if p.default is not None:
+        schema["default"] = p.default
+    out: dict[str, Any] = {
+        "name": p.name,
+        "in": p.location,
+        "required": p.required,
+        "schema": schema,
+    }
+    if p.description:
+        out["description"] = p.description
+    return out
+
+
+def _request_body(op: Operation, api: Api) -> dict[str, Any] | None:
+    body = [p for p in op.params if p.location == "body"]
+    if op.body_kind == "array":
+        p = body[0]
+        if p.typed_name:
+            items: dict[str, Any] = {"$ref": f"#/components/schemas/{p.typed_name}"}
+        else:
+            assert p.type.items is not None
+            items = schema_of(p.type.items)
+        schema: dict[str, Any] = {"type": "array", "items": items}
+    elif body:
+        props = {}
+        for p in body:
+            props[p.name] = (
+                {"$ref": f"#/components/schemas/{p.typed_name}"}
+                if p.typed_name
+                else schema_of(p.type)
+            )
+        schema = {"type": "object", "properties": props}
+        required = [p.name for p in body if p.required]
+        if required:
+            schema["required"] = required
+    else:
+        return None
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _responses(op: Operation, api: Api) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for r in op.responses:
+        entry: dict[str, Any] = {"description": r.description or "Success"}
+        if op.multi_status:
+            item = {"$ref": "#/components/schemas/OfferingUserAdded"}
+            items = (
+                item
+                if r.status == 201
+                else {"oneOf": [item, {"$ref": "#/components/schemas/Error"}]}
+            )
+            entry["content"] = {"application/json": {"schema": {"type": "array", "items": items}}}
+        elif r.model:
+            entry["content"] = {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{r.model}"}}
+            }
+        out[str(r.status)] = entry
+    for status, text in op.errors:
+        out[str(status)] = _error_response(text)
+    out.setdefault("429", _error_response("Request rate is too large."))
+    out.setdefault("500", _error_response("We're sorry, but something went wrong."))
+    return out
+
+
+def build_document(api: Api) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for m in api.models:
+        schemas[m.name] = _model_schema(m)
+    # Error bodies come nested ({"error": {name, details}}) or flat ({name, details}).
+    detail = {"type": "object", "properties": {"name": {"type": "string"}, "details": {}}}
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {"error": detail, "name": {"type": "string"}, "details": {}},
+    }
+    paths: dict[str, Any] = {}
+    for op in api.operations:
+        entry: dict[str, Any] = {
+            "operationId": op.attr,
+            "summary": op.summary,
+            "tags": [op.group],
+            "responses": _responses(op, api),
+        }
+        params = [_param(p) for p in op.params if p.location in ("path", "query")]
+        if params:
+            entry["parameters"] = params
+        body = _request_body(op, api)
+        if body:
+            entry["requestBody"] = body
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": api.title, "version": api.version},
+        "servers": [{"url": api.base_url}],
+        "security": [{"Authorization": []}],
+        "tags": [{"name": g} for g in api.groups],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "Authorization": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
+            "schemas": schemas,
+        },
+    }
+
+
+def render_openapi(api: Api) -> str:
+    return json.dumps(build_document(api), indent=2, ensure_ascii=False) + "\n"
