@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from ._base_client import BaseClient
+from .resources import (
+    CourseMappingsResource,
+    CoursesResource,
+    OfferingsResource,
+    OrgResource,
+    RootResource,
+    UsersResource,
+)
 
 
 class Client(BaseClient):
@@ -21,4 +31,36 @@ class Client(BaseClient):
     - ``max_connections``: size of the connection pool (default 100).
     - ``default_headers``: extra headers sent with every request.
     - ``event_hooks``: callables receiving :mod:`iqualify_async.events` objects.
+    - ``retry``: the :class:`RetryPolicy` of every call that does not pass its own (default:
+      2 retries, backoff 0.5 s doubling to 8 s with jitter, ``Retry-After`` honoured up to 60 s);
+      ``RetryPolicy(max_retries=0)`` disables retries.
+    - ``rate_limit``: a :class:`RateLimit` shared by all calls (default: 10 requests in flight,
+      10 requests/s with bursts of 20, slowing down by itself on 429 answers); ``None`` sends
+      without limits.
+    - ``max_concurrency``: shortcut replacing ``rate_limit.max_concurrency``.
     """
+
+    # Endpoint groups, created on first use (one instance per client).
+    @cached_property
+    def root(self) -> RootResource:
+        return RootResource(self)
+
+    @cached_property
+    def offerings(self) -> OfferingsResource:
+        return OfferingsResource(self)
+
+    @cached_property
+    def course_mappings(self) -> CourseMappingsResource:
+        return CourseMappingsResource(self)
+
+    @cached_property
+    def courses(self) -> CoursesResource:
+        return CoursesResource(self)
+
+    @cached_property
+    def org(self) -> OrgResource:
+        return OrgResource(self)
+
+    @cached_property
+    def users(self) -> UsersResource:
+        return UsersResource(self)

@@ -1,0 +1,185 @@
+"""Per-item results of adding users to an offering (answers 201 and 207).
+
+The API answers ``POST /offerings/{offeringId}/users`` with 201 and one added user per input,
+or with 207 and, per input, either the added user or an error. :func:`add_users_result` pairs
+every input with its outcome so that successes are never hidden behind an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from ._base_client import RawResponse
+from ._converter import converter, decode, wire_name
+from .errors import ParameterError, ResponseDecodeError
+from .types.models import OfferingUserAdded
+from .types.params import OfferingUserInput
+
+Outcome = Literal["succeeded", "failed", "unknown"]
+
+
+@attrs.frozen(slots=True)
+class ErrorDetail:
+    """An error the API reported for one item: its ``name`` and ``details``."""
+
+    name: str | None
+    details: Any
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(slots=True)
+class AddUserOutcome:
+    """What happened to one input user.
+
+    ``status`` is ``"succeeded"`` (``user`` holds the API's record), ``"failed"`` (``error``
+    says why) or ``"unknown"`` (the answer had no entry for this input; check before retrying).
+    """
+
+    index: int
+    input: OfferingUserInput
+    status: Outcome
+    user: OfferingUserAdded | None = None
+    error: ErrorDetail | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+@attrs.frozen(slots=True)
+class AddUsersResult:
+    """Outcomes of one add-users call, one per input and in input order.
+
+    ``status`` is the HTTP status (201: all added; 207: some may have failed).
+    """
+
+    status: int
+    items: tuple[AddUserOutcome, ...]
+
+    @property
+    def succeeded(self) -> tuple[AddUserOutcome, ...]:
+        return tuple(i for i in self.items if i.status == "succeeded")
+
+    @property
+    def failed(self) -> tuple[AddUserOutcome, ...]:
+        return tuple(i for i in self.items if i.status == "failed")
+
+    @property
+    def unknown(self) -> tuple[AddUserOutcome, ...]:
+        return tuple(i for i in self.items if i.status == "unknown")
+
+    @property
+    def all_succeeded(self) -> bool:
+        return all(i.status == "succeeded" for i in self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _error_of(item: Mapping[str, Any]) -> ErrorDetail | None:
+    """The error an item reports, accepting ``{"error": {...}}`` and flat ``{"name", "details"}``."""
+    inner = item.get("error")
+    if isinstance(inner, Mapping):
+        return ErrorDetail(inner.get("name"), inner.get("details"), item)
+    if isinstance(inner, str):
+        return ErrorDetail(inner, item.get("details"), item)
+    if "name" in item and "email" not in item:
+        return ErrorDetail(item.get("name"), item.get("details"), item)
+    return None
+
+
+def add_users_result(
+    response: RawResponse, inputs: Sequence[OfferingUserInput], method: str, path: str
+) -> AddUsersResult:
+    """Pair each input with its outcome.
+
+    Items are matched by position when the answer has one item per input; otherwise successes
+    are matched by email (case-insensitive) and errors fill the remaining inputs in order, and
+    inputs left without an item are reported as ``"unknown"``.
+    """
+    data = response.data
+    if not isinstance(data, list):
+        raise ResponseDecodeError(
+            "expected a JSON array of per-user results",
+            status=response.status,
+            snippet=repr(data)[:200],
+            method=method,
+            url=path,
+        )
+    parsed: list[tuple[OfferingUserAdded | None, ErrorDetail | None]] = []
+    for item in data:
+        if not isinstance(item, Mapping):
+            parsed.append((None, ErrorDetail(None, item, item)))
+            continue
+        error = _error_of(item)
+        if error is not None:
+            parsed.append((None, error))
+        else:
+            parsed.append((decode(response.status, item, OfferingUserAdded, method, path), None))
+
+    outcomes: list[AddUserOutcome | None] = [None] * len(inputs)
+    if len(parsed) == len(inputs):
+        for i, (user, error) in enumerate(parsed):
+            outcomes[i] = _outcome(i, inputs[i], user, error)
+    else:
+        free: dict[str, list[int]] = {}
+        for i, inp in enumerate(inputs):
+            free.setdefault(inp.email.casefold(), []).append(i)
+        errors: list[ErrorDetail] = []
+        for user, error in parsed:
+            if user is not None and user.email and free.get(user.email.casefold()):
+                i = free[user.email.casefold()].pop(0)
+                outcomes[i] = _outcome(i, inputs[i], user, None)
+            elif error is not None:
+                errors.append(error)
+        for i, inp in enumerate(inputs):
+            if outcomes[i] is None and errors:
+                outcomes[i] = _outcome(i, inp, None, errors.pop(0))
+    return AddUsersResult(
+        response.status,
+        tuple(
+            o if o is not None else AddUserOutcome(i, inputs[i], "unknown")
+            for i, o in enumerate(outcomes)
+        ),
+    )
+
+
+def _outcome(
+    index: int, inp: OfferingUserInput, user: OfferingUserAdded | None, error: ErrorDetail | None
+) -> AddUserOutcome:
+    if user is not None:
+        return AddUserOutcome(index, inp, "succeeded", user=user)
+    return AddUserOutcome(index, inp, "failed", error=error)
+
+
+def _input_from_wire(wire: Mapping[str, Any]) -> OfferingUserInput:
+    names = {wire_name(f): f.name for f in attrs.fields(OfferingUserInput)}
+    return OfferingUserInput(**{names[k]: v for k, v in wire.items() if k in names})
+
+
+def to_inputs(value: object, name: str) -> list[tuple[OfferingUserInput, dict[str, Any]]]:
+    """Check an add-users body: each item an :class:`OfferingUserInput` or a mapping of its
+    wire (camelCase) fields; returns each input with its JSON object."""
+    from . import _validation as v
+    from .types.params import OFFERING_USER_INPUT_FIELDS
+
+    out = []
+    for i, item in enumerate(v.sequence(value, name)):
+        label = f"{name}[{i}]"
+        if isinstance(item, OfferingUserInput):
+            wire = converter.unstructure(item)
+        elif isinstance(item, Mapping):
+            wire = dict(item)
+        else:
+            raise ParameterError(
+                label, f"must be an OfferingUserInput or a mapping, got {type(item).__name__}"
+            )
+        checked = v.mapping(wire, label, OFFERING_USER_INPUT_FIELDS, required=("email",))
+        assert checked is not None
+        v.string(checked["email"], f"{label}.email", email=True)
+        inp = item if isinstance(item, OfferingUserInput) else _input_from_wire(checked)
+        out.append((inp, checked))
+    return out
