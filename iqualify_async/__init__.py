@@ -3,6 +3,8 @@
 from . import _events as events
 from ._base_client import RawResponse
 from ._client import Client
+from ._ratelimit import RateLimit
+from ._retry import RetryPolicy
 from ._stats import ClientStats
 from ._types import UNSET, Timeout, Unset
 from ._version import __version__
@@ -43,8 +45,10 @@ __all__ = [
     "ParameterError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimit",
     "RawResponse",
     "ResponseDecodeError",
+    "RetryPolicy",
     "ServerError",
     "Timeout",
     "Unset",

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import platform
+import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, NamedTuple, Self
 
 import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
+from tenacity import RetryCallState
 from yarl import URL
 
 from . import _json
 from ._config import resolve_api_key, resolve_base_url
-from ._events import Event, RequestFailed, RequestStarted, ResponseReceived
+from ._events import (
+    Event,
+    RateLimitChanged,
+    RequestFailed,
+    RequestStarted,
+    ResponseReceived,
+    RetryScheduled,
+)
 from ._paths import render_path
+from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
+from ._retry import DEFAULT_RETRY_POLICY, IDEMPOTENT_METHODS, RetryPolicy, retry_reason
 from ._stats import ClientStats
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, TimeoutArg, Unset
 from ._version import __version__
 from .errors import (
+    AmbiguousWriteError,
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -41,6 +54,19 @@ _SNIPPET_CHARS: Final = 200
 _REDACTED: Final = "***"
 
 EventHook = Callable[[Event], object]
+
+
+class _Call(NamedTuple):
+    """What every attempt of one request needs."""
+
+    session: aiohttp.ClientSession
+    method: str
+    path: str
+    url: URL
+    body: bytes | None
+    headers: dict[str, str] | None
+    timeout: aiohttp.ClientTimeout
+    idempotent: bool
 
 
 @attrs.frozen(slots=True)
@@ -115,6 +141,9 @@ class BaseClient:
         default_headers: Mapping[str, str] | None = None,
         allow_insecure_http: bool = False,
         event_hooks: Iterable[EventHook] = (),
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        max_concurrency: int | Unset | None = UNSET,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
         self._base_url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
@@ -150,6 +179,43 @@ class BaseClient:
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self.stats = ClientStats()
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ConfigurationError(f"retry must be a RetryPolicy or None, got {retry!r}")
+        self._retry = retry or DEFAULT_RETRY_POLICY
+        self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self._limiter = self._make_limiter(rate_limit, max_concurrency)
+
+    def _make_limiter(
+        self, rate_limit: RateLimit | None, max_concurrency: int | Unset | None
+    ) -> AdaptiveLimiter | None:
+        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+            raise ConfigurationError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
+        if not isinstance(max_concurrency, Unset):
+            base = rate_limit or RateLimit(requests_per_second=None)
+            try:
+                rate_limit = attrs.evolve(base, max_concurrency=max_concurrency)
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from None
+        if rate_limit is None or (
+            rate_limit.max_concurrency is None and rate_limit.requests_per_second is None
+        ):
+            return None
+        return AdaptiveLimiter(rate_limit, on_rate_change=self._rate_changed, stats=self.stats)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry policy of calls that do not pass their own ``retry``."""
+        return self._retry
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The limiter settings in force (``None`` when requests are not limited)."""
+        return self._limiter.settings if self._limiter is not None else None
+
+    @property
+    def current_rate(self) -> float | None:
+        """Requests per second the adaptive limiter allows now (``None``: unbounded)."""
+        return self._limiter.rate if self._limiter is not None else None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -226,12 +292,20 @@ class BaseClient:
         json: Any = None,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        retry_unsafe: bool = False,
     ) -> Any:
         """Send one API request and return its decoded JSON (``None`` for an empty answer).
 
         ``path`` is relative to the base URL and may hold ``{name}`` placeholders filled from
         ``path_params``, each percent-encoded as a single segment. Raises an :class:`APIError`
         subclass for error statuses.
+
+        Failures are retried according to ``retry`` (default: the client's
+        :class:`RetryPolicy`). POST and PATCH are only retried when the API certainly did not
+        apply them; ``retry_unsafe=True`` retries them like a GET (use it when repeating the
+        call is harmless). A write that fails without telling whether it was applied raises
+        :class:`~iqualify_async.AmbiguousWriteError` and is never sent again on its own.
         """
         response = await self.request_raw(
             method,
@@ -241,6 +315,8 @@ class BaseClient:
             json=json,
             timeout=timeout,
             extra_headers=extra_headers,
+            retry=retry,
+            retry_unsafe=retry_unsafe,
         )
         return response.data
 
@@ -254,6 +330,8 @@ class BaseClient:
         json: Any = None,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        retry_unsafe: bool = False,
     ) -> RawResponse:
         """Like :meth:`request`, returning the status and headers as well."""
         session = self._require_session()
@@ -264,7 +342,126 @@ class BaseClient:
         client_timeout = (
             self._timeout if isinstance(timeout, Unset) else _to_client_timeout(timeout)
         )
-        return await self._send_once(session, method, path, url, body, headers, client_timeout, 1)
+        policy = self._retry if retry is None else retry
+        if not isinstance(policy, RetryPolicy):
+            raise ConfigurationError(f"retry must be a RetryPolicy or None, got {retry!r}")
+        call = _Call(
+            session,
+            method,
+            path,
+            url,
+            body,
+            headers,
+            client_timeout,
+            retry_unsafe or method in IDEMPOTENT_METHODS,
+        )
+        try:
+            return await self._attempt(call, 1)
+        except (APIError, APIConnectionError) as exc:
+            if policy.max_retries == 0 or not policy.is_retryable(exc, idempotent=call.idempotent):
+                raise
+            first_error = exc
+        return await self._retry_after_first(call, policy, first_error)
+
+    async def _retry_after_first(
+        self, call: _Call, policy: RetryPolicy, first_error: BaseException
+    ) -> RawResponse:
+        """Continue a request whose first attempt failed with a retryable error."""
+        pending = [first_error]
+        attempts = 1
+
+        async def attempt() -> RawResponse:
+            nonlocal attempts
+            if pending:
+                raise pending.pop()  # replays the first failure so tenacity schedules retry 1
+            attempts += 1
+            return await self._attempt(call, attempts)
+
+        def before_sleep(state: RetryCallState) -> None:
+            outcome = state.outcome
+            error = outcome.exception() if outcome is not None else None
+            wait = state.upcoming_sleep
+            reason = retry_reason(error) if error is not None else "unknown"
+            self.stats.retries_by_reason[reason] += 1
+            self.stats.wait_seconds += wait
+            logger.warning(
+                "%s %s failed (%s); retry %d of %d in %.2f s",
+                call.method,
+                call.url.path,
+                reason,
+                state.attempt_number,
+                policy.max_retries,
+                wait,
+            )
+            if self._event_hooks:
+                self._emit(
+                    RetryScheduled(call.method, call.path, state.attempt_number + 1, reason, wait)
+                )
+
+        retrying = policy.retrying(
+            idempotent=call.idempotent,
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            random_=random.random,
+        )
+        return await retrying(attempt)
+
+    async def _attempt(self, call: _Call, attempt: int) -> RawResponse:
+        """One attempt through the limiter; ambiguous failures of writes become explicit."""
+        limiter = self._limiter
+        try:
+            if limiter is None:
+                return await self._send_once(
+                    call.session,
+                    call.method,
+                    call.path,
+                    call.url,
+                    call.body,
+                    call.headers,
+                    call.timeout,
+                    attempt,
+                )
+            epoch = await limiter.acquire()
+            status = 0
+            retry_after = None
+            try:
+                response = await self._send_once(
+                    call.session,
+                    call.method,
+                    call.path,
+                    call.url,
+                    call.body,
+                    call.headers,
+                    call.timeout,
+                    attempt,
+                )
+                status = response.status
+                return response
+            except APIError as exc:
+                status = exc.status
+                retry_after = exc.retry_after
+                raise
+            finally:
+                limiter.release(status, epoch, retry_after)
+        except APIConnectionError as exc:
+            if call.idempotent or exc.request_sent is False:
+                raise
+            self.stats.ambiguous_writes += 1
+            logger.warning(
+                "%s %s: %s; it may or may not have been applied and is not sent again",
+                call.method,
+                call.url.path,
+                exc,
+            )
+            raise AmbiguousWriteError(exc) from exc
+
+    def _rate_changed(self, rate: float, reason: str) -> None:
+        if reason == "429":
+            logger.warning("rate limited by the API (429): slowing down to %.2f requests/s", rate)
+        else:
+            logger.info("request rate back to %.2f requests/s", rate)
+        if self._event_hooks:
+            self._emit(RateLimitChanged(rate, reason))
 
     def _build_url(
         self,
@@ -376,6 +573,8 @@ class BaseClient:
             ) from exc
         elapsed = time.perf_counter() - started
         self.stats.responses_by_status[status] += 1
+        if status == 429:
+            self.stats.rate_limited += 1
         if self._event_hooks:
             self._emit(ResponseReceived(method, path, str(url), status, elapsed, attempt))
         if logger.isEnabledFor(logging.DEBUG):

@@ -20,8 +20,13 @@ class ClientStats:
     rate_limited: int = 0
     """429 answers received."""
     wait_seconds: float = 0.0
-    """Time spent waiting: retry backoff and rate-limit pauses."""
+    """Time spent waiting, summed over requests: retry backoff and rate-limiter waits."""
     ambiguous_writes: int = 0
+    """Writes that failed without telling whether they were applied (``AmbiguousWriteError``)."""
+    throttled: int = 0
+    """Attempts that had to wait for the client's rate limiter."""
+    rate_decreases: int = 0
+    """Times the adaptive rate limiter slowed down after a 429."""
 
     @property
     def retries(self) -> int:
@@ -37,4 +42,6 @@ class ClientStats:
             "rate_limited": self.rate_limited,
             "wait_seconds": round(self.wait_seconds, 3),
             "ambiguous_writes": self.ambiguous_writes,
+            "throttled": self.throttled,
+            "rate_decreases": self.rate_decreases,
         }

@@ -1,0 +1,229 @@
+"""Client-wide limiter: requests in flight, requests per second, and adaptation to 429 answers.
+
+The rate is a token bucket refilled lazily (no background task). Tasks that find it empty
+queue in arrival order; only the task at the head sleeps, until the next token or the end of
+a pause, then hands the head over. A task cancelled while queued takes nothing with it.
+
+Adaptation is AIMD: a 429 multiplies the rate by ``decrease_factor`` and pauses the whole
+client for the advised ``Retry-After``; each later success adds a little rate back. A 429 to
+a request sent before the last decrease is a late echo of the same overload and changes
+nothing, so one wave of 429s slows the client once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import attrs
+
+from ._stats import ClientStats
+
+
+def _check_positive_or_none(instance: Any, attribute: Any, value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"RateLimit.{attribute.name} must be a positive number or None")
+
+
+def _check_positive_int_or_none(instance: Any, attribute: Any, value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"RateLimit.{attribute.name} must be a positive integer or None")
+
+
+def _check_factor(instance: Any, attribute: Any, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(f"RateLimit.decrease_factor must be between 0 and 1, got {value!r}")
+
+
+def _check_non_negative(instance: Any, attribute: Any, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"RateLimit.{attribute.name} must be a non-negative number")
+
+
+@attrs.frozen(slots=True)
+class RateLimit:
+    """Client-side limits, shared by every call of one client.
+
+    - ``max_concurrency`` (10): requests in flight at once; ``None`` for no bound (the
+      connection pool, ``max_connections``, still bounds it).
+    - ``requests_per_second`` (10): the ceiling of the request rate; ``None`` for no bound.
+    - ``burst`` (20): requests that may start at once after a quiet spell.
+    - ``adaptive`` (on): on a 429 answer the rate is multiplied by ``decrease_factor`` (0.6,
+      never below ``min_rate``, 0.5/s) and all requests pause for the ``Retry-After`` advice
+      (``pause_without_retry_after``, 1 s, when the API gives none). While requests succeed
+      the rate grows again by ``increase`` (5%) of the lowered rate per second, never above
+      ``requests_per_second``.
+    """
+
+    max_concurrency: int | None = attrs.field(default=10, validator=_check_positive_int_or_none)
+    requests_per_second: float | None = attrs.field(default=10.0, validator=_check_positive_or_none)
+    burst: int = attrs.field(default=20, validator=_check_positive_int_or_none)
+    adaptive: bool = True
+    decrease_factor: float = attrs.field(default=0.6, validator=_check_factor)
+    increase: float = attrs.field(default=0.05, validator=_check_non_negative)
+    min_rate: float = attrs.field(default=0.5, validator=_check_positive_or_none)
+    pause_without_retry_after: float = attrs.field(default=1.0, validator=_check_non_negative)
+
+
+DEFAULT_RATE_LIMIT: Final = RateLimit()
+
+RateListener = Callable[[float, str], None]
+
+
+class AdaptiveLimiter:
+    """Applies a :class:`RateLimit`: ``await acquire()`` before sending, ``release(...)`` after."""
+
+    def __init__(
+        self,
+        settings: RateLimit,
+        *,
+        on_rate_change: RateListener | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        stats: ClientStats | None = None,
+    ) -> None:
+        self.settings = settings
+        self.stats = stats if stats is not None else ClientStats()
+        self._clock = clock
+        self._sleep = sleep
+        self._on_rate_change = on_rate_change
+        concurrency = settings.max_concurrency
+        self._slots = asyncio.Semaphore(concurrency) if concurrency is not None else None
+        ceiling = settings.requests_per_second
+        self._ceiling = float(ceiling) if ceiling is not None else 0.0
+        self._rate = self._ceiling
+        self._tokens = float(settings.burst)
+        self._capacity = float(settings.burst)
+        self._updated = clock()
+        self._paused_until = float("-inf")
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._epoch = 0
+        self._increase_step = 0.0
+
+    @property
+    def rate(self) -> float | None:
+        """The current request rate (requests per second), ``None`` when unbounded."""
+        return self._rate if self._ceiling else None
+
+    @property
+    def paused_until(self) -> float:
+        """Clock time until which no request starts (in the past when not paused)."""
+        return self._paused_until
+
+    @property
+    def in_flight(self) -> int:
+        """Requests holding a concurrency slot now."""
+        slots = self._slots
+        if slots is None or self.settings.max_concurrency is None:
+            return 0
+        return self.settings.max_concurrency - slots._value
+
+    @property
+    def queued(self) -> int:
+        """Tasks waiting for a token."""
+        return len(self._waiters)
+
+    async def acquire(self) -> int:
+        """Wait for a slot and a token; returns the epoch to give back to :meth:`release`."""
+        slots = self._slots
+        if slots is not None:
+            await slots.acquire()
+        if self._ceiling:
+            try:
+                if self._waiters or not self._take():
+                    await self._wait_for_token()
+            except BaseException:
+                if slots is not None:
+                    slots.release()
+                raise
+        return self._epoch
+
+    def release(self, status: int, epoch: int, retry_after: float | None = None) -> None:
+        """Give back the slot; ``status`` is the HTTP answer (0 for none) of the request."""
+        if self._slots is not None:
+            self._slots.release()
+        if not self._ceiling or not self.settings.adaptive:
+            return
+        if status == 429:
+            self.on_rate_limited(epoch, retry_after)
+        elif 0 < status < 429 and self._rate < self._ceiling:
+            self._rate = min(self._ceiling, self._rate + self._increase_step / self._rate)
+            self._capacity = self._capacity_for(self._rate)
+            if self._rate >= self._ceiling and self._on_rate_change is not None:
+                self._on_rate_change(self._rate, "recovered")
+
+    def on_rate_limited(self, epoch: int, retry_after: float | None) -> None:
+        """React to a 429 on a request sent in ``epoch``: slow down and pause, once per wave."""
+        if epoch != self._epoch:
+            return
+        self._epoch += 1
+        self.stats.rate_decreases += 1
+        settings = self.settings
+        self._rate = max(
+            min(settings.min_rate, self._ceiling), self._rate * settings.decrease_factor
+        )
+        self._increase_step = self._rate * settings.increase
+        self._capacity = self._capacity_for(self._rate)
+        pause = settings.pause_without_retry_after if retry_after is None else retry_after
+        now = self._clock()
+        self._paused_until = max(self._paused_until, now + pause)
+        self._tokens = 0.0
+        self._updated = self._paused_until
+        if self._on_rate_change is not None:
+            self._on_rate_change(self._rate, "429")
+
+    def _capacity_for(self, rate: float) -> float:
+        return max(1.0, self.settings.burst * rate / self._ceiling)
+
+    def _take(self) -> bool:
+        """Take a token if one is ready now."""
+        now = self._clock()
+        if now < self._paused_until:
+            return False
+        tokens = self._tokens + (now - self._updated) * self._rate
+        if tokens > self._capacity:
+            tokens = self._capacity
+        self._updated = now
+        if tokens >= 1.0:
+            self._tokens = tokens - 1.0
+            return True
+        self._tokens = tokens
+        return False
+
+    def _delay(self) -> float:
+        """Seconds until a token can be taken (after a failed :meth:`_take`)."""
+        now = self._clock()
+        if now < self._paused_until:
+            return self._paused_until - now
+        return max((1.0 - self._tokens) / self._rate, 1e-6)
+
+    async def _wait_for_token(self) -> None:
+        waiters = self._waiters
+        me: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters.append(me)
+        started = self._clock()
+        try:
+            if waiters[0] is not me:
+                await me  # resolved when this task reaches the head of the queue
+            while not self._take():
+                await self._sleep(self._delay())
+        finally:
+            if waiters and waiters[0] is me:
+                waiters.popleft()
+                if waiters and not waiters[0].done():
+                    waiters[0].set_result(None)
+            else:
+                waiters.remove(me)
+            stats = self.stats
+            stats.throttled += 1
+            stats.wait_seconds += self._clock() - started
+
+
+__all__ = ["DEFAULT_RATE_LIMIT", "AdaptiveLimiter", "RateLimit"]
