@@ -15,6 +15,7 @@ from collections.abc import (
     Callable,
     Generator,
     Iterable,
+    Iterator,
     Sized,
 )
 from typing import Any, Generic, TypeVar
@@ -103,7 +104,11 @@ class Job(Generic[I, R]):
         self._tracker = Tracker(
             total=total, clock=clock, interval=progress_interval, callback=on_progress
         )
-        self._work: asyncio.Queue[_Slot[I, R] | None] = asyncio.Queue(concurrency)
+        self._sync_items: Iterator[I] | None = None
+        self._async_items: AsyncIterator[I] | None = None
+        self._pull_lock = asyncio.Lock()
+        self._read = 0
+        self._exhausted = False
         self._out: asyncio.Queue[Outcome[I, R] | _End] = asyncio.Queue(max(16, 2 * concurrency))
         self._pending: dict[int, _Slot[I, R]] = {}
         self._pending_keys: dict[str, int] = {}
@@ -214,12 +219,15 @@ class Job(Generic[I, R]):
         self._supervisor = asyncio.create_task(self._supervise(), name="bulk-job")
 
     async def _supervise(self) -> None:
-        feeder = asyncio.create_task(self._feed(), name="bulk-feeder")
+        if isinstance(self._items, AsyncIterable):
+            self._async_items = aiter(self._items)
+        else:
+            self._sync_items = iter(self._items)
         workers = [
             asyncio.create_task(self._work_loop(), name=f"bulk-worker-{n}")
             for n in range(self._concurrency)
         ]
-        tasks = [feeder, *workers]
+        tasks = workers
         error: BaseException | None = None
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -278,45 +286,68 @@ class Job(Generic[I, R]):
             if self._journal is not self._journal_arg:
                 self._journal.close()
 
-    # -- reading the input ------------------------------------------------------------------
+    # -- reading the input and working ---------------------------------------------------------
 
-    async def _input(self) -> AsyncIterator[I]:
-        items = self._items
-        if isinstance(items, AsyncIterable):
-            async for item in items:
-                yield item
-        else:
-            for item in items:
-                yield item
-
-    async def _feed(self) -> None:
-        items = self._input()
-        index = 0
+    async def _work_loop(self) -> None:
         while True:
-            try:
-                item = await anext(items)
-            except StopAsyncIteration:
-                break
-            except Exception as exc:
-                # A broken input stops the job like a threshold: what is in flight finishes,
-                # then iterating the job raises the input's error.
-                self._input_error = exc
-                self._stop(f"reading the input failed: {exc!r}")
-                break
-            await self._admit(index, item)
-            index += 1
-        for _ in range(self._concurrency):
-            await self._work.put(None)
+            if self._sync_items is not None:
+                slot = self._pull_sync(self._sync_items)
+            else:
+                async with self._pull_lock:
+                    slot = await self._pull_async()
+            if slot is None:
+                return
+            if slot.outcome is None:
+                self._tracker.in_flight += 1
+                try:
+                    outcome = await self._process(slot)
+                finally:
+                    self._tracker.in_flight -= 1
+                self._settle(slot, outcome, worked=outcome.status is not Status.UNPROCESSED)
+            await self._deliver(slot)
 
-    async def _admit(self, index: int, item: I) -> None:
+    def _pull_sync(self, items: Iterator[I]) -> _Slot[I, R] | None:
+        if self._exhausted:
+            return None
+        try:
+            item = next(items)
+        except StopIteration:
+            self._exhausted = True
+            return None
+        except Exception as exc:
+            self._input_failed(exc)
+            return None
+        return self._admit(item)
+
+    async def _pull_async(self) -> _Slot[I, R] | None:
+        if self._exhausted or self._async_items is None:
+            return None
+        try:
+            item = await anext(self._async_items)
+        except StopAsyncIteration:
+            self._exhausted = True
+            return None
+        except Exception as exc:
+            self._input_failed(exc)
+            return None
+        return self._admit(item)
+
+    def _input_failed(self, exc: Exception) -> None:
+        # The items read so far are still processed, then iterating the job raises the error.
+        self._exhausted = True
+        self._input_error = exc
+
+    def _admit(self, item: I) -> _Slot[I, R]:
+        """Register an item just read; settle it at once when it needs no call."""
+        index = self._read
+        self._read += 1
         try:
             key = str(self._key_fn(item))
         except Exception as exc:
             slot: _Slot[I, R] = _Slot(index, f"#{index}", item)
             self._pending[index] = slot
             self._settle(slot, self._failure(slot, exc))
-            await self._deliver(slot)
-            return
+            return slot
         slot = _Slot(index, key, item)
         self._pending[index] = slot
         journal = self._journal
@@ -328,39 +359,17 @@ class Job(Generic[I, R]):
             if first is not None:
                 reason = f"duplicate of input item {first} (same key)"
                 self._settle(slot, self._outcome(slot, Status.SKIPPED, reason=reason))
-                await self._deliver(slot)
-                return
+                return slot
             if entry is not None and entry.done:
                 replay = self._outcome(
                     slot, Status(entry.status), reason=entry.reason, from_journal=True
                 )
                 self._settle(slot, replay)
-                await self._deliver(slot)
-                return
+                return slot
             self._pending_keys[key] = index
         if self._stopped is not None:
             self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
-            await self._deliver(slot)
-            return
-        await self._work.put(slot)
-
-    # -- working ----------------------------------------------------------------------------
-
-    async def _work_loop(self) -> None:
-        while True:
-            slot = await self._work.get()
-            if slot is None:
-                return
-            if self._stopped is not None:
-                outcome = self._outcome(slot, Status.UNPROCESSED, reason=self._stopped)
-            else:
-                self._tracker.in_flight += 1
-                try:
-                    outcome = await self._process(slot)
-                finally:
-                    self._tracker.in_flight -= 1
-            self._settle(slot, outcome, worked=outcome.status is not Status.UNPROCESSED)
-            await self._deliver(slot)
+        return slot
 
     async def _process(self, slot: _Slot[I, R]) -> Outcome[I, R]:
         """Call the function for one item (verifying first where needed); record the result.
