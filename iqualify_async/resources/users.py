@@ -71,8 +71,8 @@ class UserOfferingsResource:
     async def add(
         self,
         user_email: str,
-        *,
         offering_ids: Sequence[str],
+        *,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,

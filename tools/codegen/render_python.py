@@ -279,8 +279,9 @@ def _pattern_const(p: Param) -> str:
 
 def _signature(op: Operation) -> list[str]:
     lines = ["        self,"]
-    path = [p for p in op.params if p.location == "path"]
-    other = [p for p in op.params if p.location != "path"]
+    # Path parameters, and an array body (the whole payload), are positional-or-keyword.
+    path = [p for p in op.params if p.location == "path" or op.body_kind == "array"]
+    other = [p for p in op.params if p not in path]
     for p in path:
         lines.append(f"        {p.python_name}: {param_annotation(p.type, p.typed_name)},")
     lines.append("        *,")

@@ -1,0 +1,76 @@
+"""Every endpoint sends the right request and decodes a spec-shaped answer (loopback server)."""
+
+from __future__ import annotations
+
+import json
+import operator
+from datetime import datetime
+from typing import Any
+
+import attrs
+import pytest
+
+import iqualify_async.types as types
+from iqualify_async import Client
+from iqualify_async._converter import wire_name
+from iqualify_async._endpoints import ENDPOINTS, Endpoint
+
+from ._endpoint_samples import call_arguments, success_payload
+from .conftest import API_KEY, RecordingServer, plain_client_options
+
+IDS = [f"{e.method} {e.path}" for e in ENDPOINTS]
+
+
+def _check_model(obj: Any, payload: dict[str, Any]) -> None:
+    assert obj.raw == payload
+    for field in attrs.fields(type(obj)):
+        if field.name == "raw":
+            continue
+        wire = wire_name(field)
+        value = getattr(obj, field.name)
+        if wire not in payload:
+            assert value is None
+            continue
+        sent = payload[wire]
+        if attrs.has(type(value)):
+            _check_model(value, sent)
+        elif isinstance(value, datetime):
+            assert value == datetime.fromisoformat(sent)
+            assert value.tzinfo is not None
+        elif isinstance(value, tuple):
+            assert list(value) == sent
+        else:
+            assert value == sent
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+async def test_request_and_response(server: RecordingServer, endpoint: Endpoint) -> None:
+    args, kwargs, path, query, body = call_arguments(endpoint)
+    payload = success_payload(endpoint)
+    if endpoint.attr == "offerings.users.add":
+        payload = [{"email": u["email"], "invite": {"url": "https://x"}} for u in body]
+    server.reply(endpoint.success_status, payload)
+
+    async with Client(api_key=API_KEY, base_url=server.base_url, **plain_client_options()) as iq:
+        method = operator.attrgetter(endpoint.attr)(iq)
+        result = await method(*args, **kwargs)
+
+    [request] = server.requests
+    assert request.method == endpoint.method
+    assert request.raw_path.split("?")[0] == path
+    assert request.query == query
+    if body is None:
+        assert request.body == b""
+    else:
+        assert json.loads(request.body) == body
+        assert request.headers["Content-Type"].startswith("application/json")
+
+    if endpoint.attr == "offerings.users.add":
+        assert isinstance(result, types.AddUsersResult)
+        assert [o.status for o in result.items] == ["succeeded", "succeeded"]
+        assert [o.user.email for o in result.items if o.user] == ["a@example.com", "b@example.com"]
+    elif endpoint.returns is not None:
+        assert isinstance(result, getattr(types, endpoint.returns))
+        _check_model(result, payload)
+    else:
+        assert result == payload
