@@ -3,6 +3,7 @@
 from . import _events as events
 from ._base_client import RawResponse
 from ._client import Client
+from ._endpoints import ENDPOINTS
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
 from ._stats import ClientStats
@@ -28,6 +29,7 @@ from .errors import (
 )
 
 __all__ = [
+    "ENDPOINTS",
     "UNSET",
     "APIConnectionError",
     "APIError",
