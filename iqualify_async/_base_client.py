@@ -242,6 +242,11 @@ class BaseClient:
                 raise_for_status=False,
                 auto_decompress=True,
             )
+            # aiohttp silently re-sends an idempotent request once when a pooled connection
+            # turns out closed; every re-send must go through the retry policy (counted,
+            # logged, bounded), so that is switched off.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self
 
     async def aclose(self) -> None:
