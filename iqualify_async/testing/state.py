@@ -28,7 +28,12 @@ def iso(ts: float) -> str:
 
 
 def parse_iso(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
+
+
+def canonical(value: str) -> str:
+    """A validated RFC 3339 timestamp in the server's own form (UTC, milliseconds)."""
+    return iso(parse_iso(value))
 
 
 def stable_int(*parts: object) -> int:

@@ -34,10 +34,10 @@ def is_datetime(value: str) -> bool:
     if "T" not in value and "t" not in value:
         return False
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return False
-    return True
+    return parsed.tzinfo is not None
 
 
 def check_email_param(name: str, value: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from ..analytics import learners, submitted
 from ..errors import bad_request, not_found, schema_error
 from ..registry import Call, OperationList, Reply
-from ..state import DAY_SECONDS, Assessment, Offering, State, parse_iso
+from ..state import DAY_SECONDS, Assessment, Offering, State, canonical, parse_iso
 from ..validation import DATETIME, STR, Schema
 from ..views import assessment_json, user_request_shape
 
@@ -55,7 +55,8 @@ def update_assessment(call: Call) -> Reply:
             "ValidationError",
             f'The specified parameter dueDate has an invalid value "{due_date} is before the openDate".',
         )
-    a.open_date, a.due_date = open_date, due_date
+    a.open_date = canonical(open_date) if open_date else None
+    a.due_date = canonical(due_date) if due_date else None
     a.mark_type = body.get("markType", a.mark_type)
     a.mark_number = body.get("markNumber", a.mark_number)
     a.content = body.get("content", a.content)
@@ -76,7 +77,7 @@ def update_learner_due_date(call: Call) -> Reply:
     enrolment = state.enrolment(offering, call.params["userEmail"], learner=True)
     if "dueDate" not in call.body:
         raise schema_error("should have required property 'dueDate'")
-    offering.due_overrides[(a.id, enrolment.email)] = call.body["dueDate"]
+    offering.due_overrides[(a.id, enrolment.email)] = canonical(call.body["dueDate"])
     return 204, None
 
 

@@ -22,12 +22,20 @@ def get_course(call: Call) -> Reply:
 
 @ops.add("GET", "/courses/{contentId}/activations")
 def list_activations(call: Call) -> Reply:
+    """The spec declares one ``Activation`` object: the latest activation's fields, with every
+    activation of the course under ``activations``."""
     course = call.state.course(call.params["contentId"])
-    return 200, [
+    rows = [
         activation_json(o)
         for o in call.state.offerings.values()
         if o.root_content_id == course.root_content_id
     ]
+    for row in rows:
+        row["learnersCount"] = str(row["learnersCount"])
+    rows.sort(key=lambda row: row["start"])
+    latest = dict(rows[-1]) if rows else {}
+    latest.pop("contentId", None)
+    return 200, {**latest, "activations": rows}
 
 
 def _metadata_op(field: str, schema: Schema) -> None:
@@ -71,6 +79,8 @@ def grant_course_permission(call: Call) -> Reply:
 
 @ops.add("GET", "/courses/{contentId}/permissions")
 def list_course_permissions(call: Call) -> Reply:
+    """The spec declares one ``CoursePermission`` object: the first user's access, with every
+    user's access under ``permissions``."""
     state = call.state
     course = state.course(call.params["contentId"])
     rows = []
@@ -82,4 +92,4 @@ def list_course_permissions(call: Call) -> Reply:
         rows.append(
             {"email": user.email, "name": name, "isBuilder": is_builder, "isReviewer": is_reviewer}
         )
-    return 200, rows
+    return 200, {**(rows[0] if rows else {}), "permissions": rows}

@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import bad_request, not_found
 from ..query import apply_query
 from ..registry import Call, OperationList, Reply
-from ..state import Channel, Offering, State, parse_iso
+from ..state import Channel, Offering, State, canonical, parse_iso
 from ..validation import (
     BADGE,
     BOOL,
@@ -55,6 +55,7 @@ UPDATE_BODY: Schema = {
     "type": "object",
     "properties": {**_OFFERING_FIELDS, "overview": STR},
 }
+_DATE_FIELDS = frozenset({"start", "end", "earlyCloseOffDate"})
 SUMMARY_FIELDS = frozenset({"id", "name", "contentId", "start", "end", "info", "learnersCount"})
 
 
@@ -147,7 +148,8 @@ def _apply_fields(state: State, offering: Offering, body: dict[str, Any]) -> Non
     }
     for key, attr in simple.items():
         if key in body:
-            setattr(offering, attr, body[key])
+            value = body[key]
+            setattr(offering, attr, canonical(value) if key in _DATE_FIELDS else value)
     if "badge" in body:
         offering.badge = dict(body["badge"])
     metadata = body.get("metadata") or {}
@@ -178,7 +180,7 @@ def create_offering(call: Call) -> Reply:
         id=state.new_push_id(),
         content_id=course.id,
         root_content_id=course.root_content_id,
-        start=body["start"],
+        start=canonical(body["start"]),
         end=None,
         cover_image_url=course.cover_image_url,
         tasks_enabled=course.tasks_enabled,

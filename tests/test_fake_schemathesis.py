@@ -1,0 +1,67 @@
+"""Property-based check of the fake against the OpenAPI document it serves (bounded examples).
+
+For every operation, schemathesis generates a few valid requests from ``/v1/openapi.json``;
+the test fails on any 5xx answer and on any answer whose body does not match the declared
+schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from iqualify_async._endpoints import ENDPOINTS
+from iqualify_async.testing.openapi import DOCUMENT_PATH
+
+from ._fake_thread import fake_in_thread
+
+schemathesis = pytest.importorskip("schemathesis")
+if not DOCUMENT_PATH.exists():  # pragma: no cover - the document is generated and committed
+    pytest.skip("iqualify_async/_openapi.json is not generated yet", allow_module_level=True)
+
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
+
+API_KEY = "schemathesis-key"
+EXAMPLES_PER_OPERATION = 4
+
+
+@pytest.fixture(scope="module")
+def fake_base_url() -> Iterator[str]:
+    with fake_in_thread(api_key=API_KEY, seed="demo") as fake:
+        yield fake.base_url
+
+
+@pytest.fixture(scope="module")
+def served_schema(fake_base_url: str) -> Any:
+    return schemathesis.openapi.from_url(f"{fake_base_url}/openapi.json")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [(e.method, e.path) for e in ENDPOINTS], ids=lambda v: str(v)
+)
+def test_fake_matches_its_openapi_document(
+    method: str, path: str, served_schema: Any, fake_base_url: str
+) -> None:
+    operation = served_schema[path][method]
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: Any) -> None:
+        case.call_and_validate(
+            base_url=fake_base_url,
+            headers={"Authorization": API_KEY},
+            checks=[not_a_server_error, response_schema_conformance],
+        )
+
+    check()
