@@ -1,0 +1,121 @@
+"""The ``iqualify`` command group and its error handling (one line per problem, exit codes)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import ConfigurationError, IQualifyError, ParameterError
+from .errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from .state import State
+
+EPILOG = """\b
+Exit codes:
+  0    everything was done
+  1    some items failed (see the ledger) or the API refused the call
+  2    bad arguments, input or configuration; nothing was sent
+  130  interrupted; the journal is consistent and a re-run resumes
+"""
+
+
+class IQualifyGroup(click.Group):
+    """A click group that maps every way a command can end to a documented exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        state = extra.pop("obj", None) or State()
+        try:
+            result = super().main(
+                args,
+                prog_name or "iqualify",
+                complete_var,
+                standalone_mode=False,
+                obj=state,
+                **extra,
+            )
+            code = result if isinstance(result, int) else EXIT_OK
+        except BaseException as exc:
+            code = report(exc, state)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def report(exc: BaseException, state: State) -> int:
+    """Print ``exc`` as one line (plus a traceback with ``-v``); return the exit code."""
+    if isinstance(exc, SystemExit):
+        raise exc
+    if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
+        _say("interrupted; re-run with the same --journal to resume", state)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, click.UsageError):
+        exc.show()
+        return EXIT_USAGE
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return exc.exit_code
+    if isinstance(exc, CommandError):
+        _say(exc.message, state)
+        return exc.exit_code
+    if state.verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, ConfigurationError | ParameterError):
+        _say(str(exc), state)
+        return EXIT_USAGE
+    if isinstance(exc, IQualifyError):
+        _say(str(exc), state)
+        return EXIT_FAILURES
+    if isinstance(exc, Exception):
+        _say(f"{type(exc).__name__}: {exc}", state)
+        return EXIT_FAILURES
+    raise exc
+
+
+def _say(message: str, state: State) -> None:
+    line = " ".join(str(message).split())
+    if state.api_key:
+        line = line.replace(state.api_key, "***")
+    click.echo(f"error: {line}", err=True)
+
+
+def configure_logging(state: State) -> None:
+    """``-v``: the library's INFO logs on stderr; ``-vv``: DEBUG."""
+    if not state.verbose:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("iqualify_async")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if state.verbose > 1 else logging.INFO)
+
+
+@click.group(
+    cls=IQualifyGroup,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="iqualify")
+def cli() -> None:
+    """Command line for the iQualify Management API: bulk enrolment, analytics export, any
+    single operation, and an embedded fake server to try it all on.
+
+    Connection options (--base-url, --api-key, ...) go after the command name, e.g.
+    `iqualify call offerings.list --api-key KEY`. Start with `iqualify demo`.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``iqualify`` command."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="iqualify")

@@ -1,0 +1,146 @@
+"""Printing: JSON mode, rich tables, and progress bars fed by bulk-job progress events."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from .state import State
+
+ProgressEvent = Any
+"""A :class:`iqualify_async.bulk.Progress` snapshot (duck-typed here)."""
+
+
+class Output:
+    """Where and how a command prints, decided once from the options and the terminal."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.console = Console(file=sys.stdout, highlight=False)
+        if not self.console.is_terminal and "COLUMNS" not in os.environ:
+            # Piped or captured output is read by people and scripts alike: no wrapping at 80.
+            self.console.width = 160
+        self.err = Console(file=sys.stderr, highlight=False)
+
+    @property
+    def json(self) -> bool:
+        return self.state.json
+
+    @property
+    def bars(self) -> bool:
+        """Progress bars: on a terminal, unless --no-progress or --json."""
+        return self.state.progress is not False and not self.json and self.console.is_terminal
+
+    def line(self, text: str = "") -> None:
+        """A line of human-readable output (to stderr in JSON mode, keeping stdout pure)."""
+        target = self.err if self.json else self.console
+        target.print(text, markup=False, highlight=False)
+
+    def note(self, text: str) -> None:
+        """Rich-markup text for humans; dropped in JSON mode."""
+        if not self.json:
+            self.console.print(text)
+
+    def print_json(self, value: Any) -> None:
+        sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+
+    def table(
+        self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        for name in columns:
+            numeric = bool(rows) and all(
+                isinstance(r[columns.index(name)], int | float) for r in rows
+            )
+            table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        self.console.print(table)
+
+    @contextmanager
+    def jobs(self) -> Iterator[JobBars]:
+        """Progress bars for bulk jobs (or plain end-of-job lines when bars are off)."""
+        bars = JobBars(self)
+        if self.bars:
+            with bars.progress:
+                yield bars
+        else:
+            yield bars
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+class JobBars:
+    """One bar per bulk job; ``track(name)`` returns the job's ``on_progress`` callback."""
+
+    def __init__(self, output: Output) -> None:
+        self.output = output
+        self.progress = Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=output.console,
+            transient=False,
+            refresh_per_second=8,
+        )
+
+    def track(self, name: str, total: int | None = None) -> Callable[[ProgressEvent], None]:
+        task: TaskID | None = None
+        if self.output.bars:
+            task = self.progress.add_task(name, total=total, counts="", rate="")
+
+        def on_progress(event: ProgressEvent) -> None:
+            if task is not None:
+                self.progress.update(
+                    task,
+                    completed=event.done,
+                    total=event.total,
+                    counts=_counts(event),
+                    rate=f"{event.rate:,.0f}/s",
+                )
+            if event.finished and not self.output.bars:
+                self.output.line(
+                    f"{name}: {event.done} done ({_counts(event)}) in {event.elapsed:.1f}s"
+                )
+
+        return on_progress
+
+
+def _counts(event: ProgressEvent) -> str:
+    parts = [f"{event.succeeded} ok"]
+    if event.skipped:
+        parts.append(f"{event.skipped} skipped")
+    if event.failed:
+        parts.append(f"{event.failed} failed")
+    if event.unprocessed:
+        parts.append(f"{event.unprocessed} unprocessed")
+    return ", ".join(parts)
