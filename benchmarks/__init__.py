@@ -1,0 +1,1 @@
+"""Benchmarks for iqualify-async: ``python -m benchmarks`` (or ``make bench``)."""
