@@ -76,6 +76,8 @@ DEFAULT_RATE_LIMIT: Final = RateLimit()
 
 RateListener = Callable[[float, str], None]
 
+_ALMOST_ONE: Final = 1.0 - 1e-9  # a token refilled by float arithmetic may fall short by a hair
+
 
 class AdaptiveLimiter:
     """Applies a :class:`RateLimit`: ``await acquire()`` before sending, ``release(...)`` after."""
@@ -191,7 +193,7 @@ class AdaptiveLimiter:
         if tokens > self._capacity:
             tokens = self._capacity
         self._updated = now
-        if tokens >= 1.0:
+        if tokens > _ALMOST_ONE:
             self._tokens = tokens - 1.0
             return True
         self._tokens = tokens
@@ -202,7 +204,7 @@ class AdaptiveLimiter:
         now = self._clock()
         if now < self._paused_until:
             return self._paused_until - now
-        return max((1.0 - self._tokens) / self._rate, 1e-6)
+        return max((1.0 - self._tokens) / self._rate, 0.0)
 
     async def _wait_for_token(self) -> None:
         waiters = self._waiters
