@@ -102,6 +102,7 @@ def configure_logging(state: State) -> None:
 
 
 @click.group(
+    "iqualify",
     cls=IQualifyGroup,
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},

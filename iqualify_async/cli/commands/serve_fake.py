@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 from typing import Any
 
 import click
@@ -137,6 +139,8 @@ def serve_fake(
         click.echo("Press Ctrl-C to stop.")
 
     options: dict[str, Any] = {"read_only_key": read_only_key}
+    # A supervisor's SIGTERM stops the server as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         run_forever(
             host=host,
@@ -151,3 +155,7 @@ def serve_fake(
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("Stopped.")
     return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,308 @@
+"""``iqualify call``, ``endpoints``, ``serve-fake``, bad arguments and the API key handling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from iqualify_async import ENDPOINTS
+from iqualify_async.cli import cli
+from iqualify_async.testing import FakeIQualify
+
+KEY = "cli-key-7f3a9c-SECRET"
+
+
+@contextmanager
+def fake_in_thread(**kwargs: Any) -> Iterator[FakeIQualify]:
+    """A fake server on its own event loop thread: the commands run ``asyncio.run`` themselves."""
+    loop = asyncio.new_event_loop()
+    fake = FakeIQualify(**kwargs)
+    started = threading.Event()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with fake:
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(10), "fake server did not start"
+    try:
+        yield fake
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeIQualify]:
+    with fake_in_thread(api_key=KEY, seed="demo") as running:
+        yield running
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_endpoints_lists_every_operation_with_its_python_name() -> None:
+    code, out, _ = run("endpoints")
+    assert code == 0
+    assert f"{len(ENDPOINTS)} operations" in out
+    for endpoint in ENDPOINTS:
+        assert endpoint.attr in out
+    assert "/offerings/{offeringId}/users" in out
+
+
+def test_endpoints_json_is_the_registry() -> None:
+    code, out, _ = run("endpoints", "--json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [e["attr"] for e in listed] == [e.attr for e in ENDPOINTS]
+    users_list = next(e for e in listed if e["attr"] == "offerings.users.list")
+    assert users_list["method"] == "GET"
+    assert {p["python_name"] for p in users_list["params"]} >= {"offering_id", "learners"}
+
+
+def test_endpoints_one_operation_shows_its_options() -> None:
+    code, out, _ = run("endpoints", "offerings.users.list")
+    assert code == 0
+    assert "--offering-id" in out and "offeringId" in out and "--learners" in out
+
+
+def test_call_prints_the_api_answer_as_json(fake: FakeIQualify) -> None:
+    code, out, _ = run(
+        "call", "offerings.list_current", "--base-url", fake.base_url, env={"IQUALIFY_API_KEY": KEY}
+    )
+    assert code == 0
+    current = json.loads(out)
+    assert current and all("id" in o for o in current)
+    offering_id = current[0]["id"]
+    # Ids may start with "-": everything after OPERATION is read as parameters, not options.
+    code, out, _ = run(
+        "call",
+        "offerings.users.list",
+        "--offeringId",
+        offering_id,
+        "--facilitators=false",
+        "--markers",
+        "no",
+        "--api-key",
+        KEY,
+        "--base-url",
+        fake.base_url,
+    )
+    assert code == 0, out
+    users = json.loads(out)
+    enrolled = fake.state.offering(offering_id)
+    learners = {k for k, e in enrolled.enrolments.items() if e.is_learner}
+    assert users and {u["email"].lower() for u in users} == learners
+
+
+def test_call_sends_json_bodies_and_changes_the_state(fake: FakeIQualify) -> None:
+    offering_id = next(iter(fake.state.offerings))
+    people = [{"email": "cli.body@example.com", "firstName": "Cli", "lastName": "Body"}]
+    code, out, err = run(
+        "call",
+        "offerings.users.add",
+        "--offering-id",
+        offering_id,
+        "--users",
+        json.dumps(people),
+        "--api-key",
+        KEY,
+        "--base-url",
+        fake.base_url,
+    )
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["items"][0]["status"] == "succeeded"
+    assert "cli.body@example.com" in fake.state.offering(offering_id).enrolments
+
+
+def test_call_api_error_is_one_line_and_exit_1(fake: FakeIQualify) -> None:
+    code, out, err = run(
+        "call",
+        "offerings.get",
+        "--offering-id",
+        "no-such-offering",
+        "--api-key",
+        KEY,
+        "--base-url",
+        fake.base_url,
+    )
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: 404 ObjectNotFoundError") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["call", "offerings.users.lst"],
+            "unknown operation 'offerings.users.lst'; did you mean 'offerings.users.list'",
+        ),
+        (
+            ["call", "offerings.users.list", "--offering", "X"],
+            "has no parameter --offering; did you mean '--offering-id'",
+        ),
+        (["call", "offerings.users.list"], "offerings.users.list needs --offering-id"),
+        (
+            ["call", "offerings.users.list", "--offering-id", "X", "--learners", "maybe"],
+            "--learners must be true or false",
+        ),
+        (
+            ["call", "offerings.users.add", "--offering-id", "X", "--users", "{not json"],
+            "--users must be JSON",
+        ),
+        (
+            ["call", "offerings.users.add", "--offering-id", "X", "--users", '{"a": 1}'],
+            "--users must be a JSON array",
+        ),
+        (["call", "offerings.get", "--offering-id"], "--offering-id needs a value"),
+        (["call", "offerings.get", "stray"], "unexpected argument 'stray'"),
+        (["endpoints", "nope.nothing"], "unknown operation 'nope.nothing'"),
+        (
+            ["call", "offerings.get", "--offering-id", "X", "--base-url", "ftp://example.com"],
+            "base_url must be an absolute http(s) URL",
+        ),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line_before_any_request(
+    fake: FakeIQualify, args: list[str], message: str
+) -> None:
+    before = fake.stats.total_requests
+    code, _, err = run(*args, env={"IQUALIFY_API_KEY": KEY})
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert fake.stats.total_requests == before
+
+
+def test_unknown_command_and_option_are_usage_errors() -> None:
+    code, _, err = run("enroll")
+    assert code == 2 and "No such command 'enroll'" in err
+    code, _, err = run("endpoints", "--colour")
+    assert code == 2 and "No such option '--colour'" in err
+
+
+def test_missing_key_exits_2_naming_the_variable(fake: FakeIQualify) -> None:
+    env = {"IQUALIFY_API_KEY": ""}
+    code, out, err = run("call", "offerings.list", "--base-url", fake.base_url, env=env)
+    assert code == 2
+    assert "IQUALIFY_API_KEY" in err and "--api-key" in err
+    assert out == ""
+
+
+def test_the_key_is_never_echoed(fake: FakeIQualify) -> None:
+    wrong = "wrong-key-5d1e-DO-NOT-PRINT"
+    for args in (
+        [
+            "call",
+            "offerings.get",
+            "--offering-id",
+            "nope",
+            "--api-key",
+            wrong,
+            "--base-url",
+            fake.base_url,
+            "-v",
+        ],
+        [
+            "call",
+            "offerings.get",
+            "--offering-id",
+            "nope",
+            "--api-key",
+            wrong,
+            "--base-url",
+            "http://example.com/v1",
+        ],
+        ["call", "offerings.get", "--api-key", wrong],
+    ):
+        code, out, err = run(*args)
+        assert code in (1, 2)
+        assert wrong not in out and wrong not in err
+    code, out, err = run("call", "--help")
+    assert KEY not in out
+
+
+def test_verbose_shows_the_traceback() -> None:
+    code, _, err = run(
+        "call",
+        "offerings.get",
+        "--offering-id",
+        "X",
+        "--api-key",
+        KEY,
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--max-retries",
+        "0",
+        "-v",
+    )
+    assert code == 1
+    assert "Traceback" in err and "APIConnectionError" in err
+    code, _, err = run(
+        "call",
+        "offerings.get",
+        "--offering-id",
+        "X",
+        "--api-key",
+        KEY,
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--max-retries",
+        "0",
+    )
+    assert code == 1 and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_serve_fake_prints_url_and_key_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from iqualify_async.cli import main; main()",
+            "serve-fake",
+            "--port",
+            "0",
+            "--api-key",
+            "served-key",
+            "--seed",
+            "none",
+            "--latency-ms",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Fake iQualify API listening on http://127.0.0.1:")
+        base_url = first.split()[-1]
+        assert proc.stdout.readline().strip() == "API key: served-key"
+        code, out, err = run("call", "org.get", "--api-key", "served-key", "--base-url", base_url)
+        assert code == 0, err
+        assert "id" in json.loads(out)
+    finally:
+        proc.terminate()
+        rest, _ = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Stopped." in rest
