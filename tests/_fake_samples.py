@@ -112,9 +112,7 @@ def samples(state: State) -> dict[tuple[str, str], Sample]:
         ),
         # offering users
         ("GET", "/offerings/{offeringId}/users"): Sample(f"/offerings/{o}/users", None, 200),
-        ("POST", "/offerings/{offeringId}/users"): Sample(
-            f"/offerings/{o}/users", [new_user], 201
-        ),
+        ("POST", "/offerings/{offeringId}/users"): Sample(f"/offerings/{o}/users", [new_user], 201),
         ("DELETE", "/offerings/{offeringId}/users/{userEmail}"): Sample(
             f"/offerings/{o}/users/{le}", None, 204
         ),
@@ -207,7 +205,9 @@ def samples(state: State) -> dict[tuple[str, str], Sample]:
             f"/offerings/{o}/analytics/activities/responses", None, 200
         ),
         ("GET", "/offerings/{offeringId}/analytics/submissions/open-response/{assessmentId}"): (
-            Sample(f"/offerings/{o}/analytics/submissions/open-response/{openresponse.id}", None, 200)
+            Sample(
+                f"/offerings/{o}/analytics/submissions/open-response/{openresponse.id}", None, 200
+            )
         ),
         (
             "GET",
