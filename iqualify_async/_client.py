@@ -32,7 +32,7 @@ class Client(BaseClient):
     - ``default_headers``: extra headers sent with every request.
     - ``event_hooks``: callables receiving :mod:`iqualify_async.events` objects.
     - ``retry``: the :class:`RetryPolicy` of every call that does not pass its own (default:
-      2 retries, backoff 0.5 s doubling to 8 s with jitter, ``Retry-After`` honoured up to 60 s);
+      5 retries, backoff 0.5 s doubling to 8 s with jitter, ``Retry-After`` honoured up to 60 s);
       ``RetryPolicy(max_retries=0)`` disables retries.
     - ``rate_limit``: a :class:`RateLimit` shared by all calls (default: 10 requests in flight,
       10 requests/s with bursts of 20, slowing down by itself on 429 answers); ``None`` sends

@@ -52,7 +52,9 @@ def _check_total(instance: Any, attribute: Any, value: float | None) -> None:
 class RetryPolicy:
     """When and how a failed request is sent again.
 
-    - ``max_retries`` (2): retries after the first attempt; ``0`` disables retrying.
+    - ``max_retries`` (5): retries after the first attempt; ``0`` disables retrying. Five
+      retries make a call survive an API that fails one attempt in seven (2,000 calls at that
+      failure rate all succeed 98 times in 100; with two retries, about six of them fail).
     - ``backoff_base`` (0.5 s) and ``backoff_max`` (8 s): the wait before retry *n* is
       ``min(backoff_max, backoff_base * 2 ** (n - 1))``, shortened at random by up to
       ``jitter`` (0.25, a share of the wait) so that many clients do not retry in step.
@@ -72,7 +74,7 @@ class RetryPolicy:
     ``retry_unsafe=True`` to a call to retry it like a GET.
     """
 
-    max_retries: int = attrs.field(default=2, validator=_check_max_retries)
+    max_retries: int = attrs.field(default=5, validator=_check_max_retries)
     backoff_base: float = attrs.field(default=0.5, validator=_non_negative("backoff_base"))
     backoff_max: float = attrs.field(default=8.0, validator=_non_negative("backoff_max"))
     jitter: float = attrs.field(default=0.25, validator=_check_jitter)

@@ -98,7 +98,7 @@ async def iq(
     async with Client(
         api_key=KEY,
         base_url=server.base_url,
-        retry=RetryPolicy(jitter=0),
+        retry=RetryPolicy(max_retries=2, jitter=0),
         rate_limit=None,
         timeout=5.0,
         event_hooks=[seen.append],
@@ -299,7 +299,7 @@ async def test_refused_connection_exhausting_retries_is_a_plain_connection_error
             await iq.request("POST", "/offerings", json={})
     assert not isinstance(info.value, AmbiguousWriteError)
     assert info.value.request_sent is False
-    assert iq.stats.retries_by_reason == {"connection": 2}
+    assert iq.stats.retries_by_reason == {"connection": 5}
 
 
 @pytest.mark.parametrize("failure", ["drop", "hang"])
@@ -376,10 +376,13 @@ async def test_bad_retry_argument_is_refused_before_sending(server: RecordingSer
 
 
 async def test_jitter_keeps_waits_within_the_documented_band(server: RecordingServer) -> None:
-    script(server, 504, 504, 504)
+    script(server, *[504] * 6)
     async with Client(api_key=KEY, base_url=server.base_url, rate_limit=None) as iq:
         sleep = FakeSleep()
         iq._sleep = sleep
         with pytest.raises(ServerError):
             await iq.request("GET", "/offerings")
-    assert 0.375 <= sleep.waits[0] <= 0.5 and 0.75 <= sleep.waits[1] <= 1.0
+    assert sent(server) == 6  # the default: five retries
+    bands = [(0.375, 0.5), (0.75, 1.0), (1.5, 2.0), (3.0, 4.0), (6.0, 8.0)]
+    assert all(low <= w <= high for w, (low, high) in zip(sleep.waits, bands, strict=True))
+    assert len(set(sleep.waits)) == 5

@@ -29,7 +29,7 @@ def _conn(request_sent: bool | None, cls: type[APIConnectionError] = APIConnecti
 
 def test_defaults_match_the_documented_values() -> None:
     policy = RetryPolicy()
-    assert policy.max_retries == 2
+    assert policy.max_retries == 5
     assert (policy.backoff_base, policy.backoff_max) == (0.5, 8.0)
     assert policy.max_retry_after == 60.0
     assert policy.retry_statuses == {408, 429, 500, 502, 503, 504}
