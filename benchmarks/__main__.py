@@ -25,7 +25,7 @@ from ._report import Figure, format_row
 BENCHMARKS = {
     "overhead": "(1) per-request overhead: library vs raw aiohttp vs httpx",
     "bulk_latency": "(2) latency-bound bulk enrolment vs Little's law",
-    "rate_limit": "(3) rate-limit adherence against a rate-limited server",
+    "rate_adherence": "(3) rate-limit adherence against a rate-limited server",
     "memory": "(4) memory of a 100,000-item bulk job",
     "startup": "(5) import time",
     "export": "(6) analytics export of the demo organisation",

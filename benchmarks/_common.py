@@ -21,7 +21,7 @@ class Settings:
 
     @property
     def reps(self) -> int:
-        return 2 if self.quick else self.repeats
+        return 1 if self.quick else self.repeats
 
 
 @attrs.frozen

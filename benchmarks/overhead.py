@@ -116,7 +116,7 @@ async def _default_limiter(base_url: str, api_key: str, ids: list[str], n: int) 
 
 
 def run(settings: Settings) -> list[Figure]:
-    n = settings.n(5000, 300)
+    n = settings.n(5000, 150)
     runs: dict[str, list[Timed]] = {name: [] for name in VARIANTS}
     server_cpu: list[float] = []
     with FakeServerProcess(seed="demo") as server:
@@ -132,7 +132,7 @@ def run(settings: Settings) -> list[Figure]:
                 if name == "aiohttp":
                     server_cpu.append((server.cpu_seconds() - before) / (n + _warmup(n)))
         default = asyncio.run(
-            _default_limiter(server.base_url, server.api_key, ids, settings.n(40, 25))
+            _default_limiter(server.base_url, server.api_key, ids, settings.n(40, 22))
         )
 
     def rps(name: str) -> list[float]:

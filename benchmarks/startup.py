@@ -44,7 +44,7 @@ def _heavy_modules_loaded() -> list[str]:
 
 
 def run(settings: Settings) -> list[Figure]:
-    runs = settings.n(15, 3)
+    runs = settings.n(15, 2)
     _time("import iqualify_async")  # warm the file cache and bytecode
     library: list[float] = []
     aiohttp: list[float] = []
