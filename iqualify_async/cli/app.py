@@ -91,12 +91,15 @@ def _say(message: str, state: State) -> None:
 
 
 def configure_logging(state: State) -> None:
-    """``-v``: the library's INFO logs on stderr; ``-vv``: DEBUG."""
+    """``-v``: the library's INFO logs on stderr; ``-vv``: DEBUG. Quiet without ``-v``."""
+    logger = logging.getLogger("iqualify_async")
     if not state.verbose:
+        # The summary reports 429s and retries; the library's warnings would only interleave.
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("iqualify_async")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if state.verbose > 1 else logging.INFO)
 

@@ -64,9 +64,22 @@ class Output:
         sys.stdout.flush()
 
     def table(
-        self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+        self,
+        title: str | None,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        header: bool = True,
     ) -> None:
-        table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        table = Table(
+            title=title,
+            box=box.SIMPLE_HEAD,
+            title_justify="left",
+            pad_edge=False,
+            show_edge=False,
+            show_header=header,
+            title_style="bold" if self.console.is_terminal else None,
+        )
         for name in columns:
             numeric = bool(rows) and all(
                 isinstance(r[columns.index(name)], int | float) for r in rows
@@ -74,7 +87,13 @@ class Output:
             table.add_column(name, justify="right" if numeric else "left", overflow="fold")
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
-        self.console.print(table)
+        if self.console.is_terminal:
+            self.console.print(table)
+            return
+        with self.console.capture() as captured:
+            self.console.print(table)
+        for text in captured.get().splitlines():
+            self.console.file.write(text.rstrip() + "\n")
 
     @contextmanager
     def jobs(self) -> Iterator[JobBars]:

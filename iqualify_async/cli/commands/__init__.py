@@ -5,10 +5,13 @@ from __future__ import annotations
 import click
 
 from .call import call
+from .demo import demo
 from .endpoints import endpoints
+from .enrol import enrol
+from .export import export_analytics
 from .serve_fake import serve_fake
 
 
 def register(group: click.Group) -> None:
-    for command in (call, endpoints, serve_fake):
+    for command in (demo, enrol, export_analytics, call, endpoints, serve_fake):
         group.add_command(command)

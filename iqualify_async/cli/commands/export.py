@@ -1,0 +1,179 @@
+"""``iqualify export-analytics``: every analytics report of the chosen offerings, to files."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..app import configure_logging
+from ..errors import EXIT_FAILURES, EXIT_OK, CommandError
+from ..options import connection_options, output_options
+from ..output import Output
+from ..report import show_summaries, show_traffic, summary_json, summary_row
+from ..state import State
+
+
+@click.command("export-analytics", short_help="Export analytics of offerings to JSONL/CSV files.")
+@click.option("--all", "all_", is_flag=True, help="Every offering (the default).")
+@click.option("--current", is_flag=True, help="Current offerings only.")
+@click.option(
+    "--offering", "offerings", multiple=True, metavar="ID", help="These offerings (repeat)."
+)
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Reports to export (repeat; default all): pulses, pulse-responses, "
+    "assignment-marks, quiz-marks, learner-progress, unit-reactions, "
+    "assignment-submissions, social-notes, activity-responses, channel-posts, "
+    "channel-comments, channel-replies.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the files (one per kind) and the ledger.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 200),
+    default=10,
+    show_default=True,
+    help="Reports fetched at once.",
+)
+@output_options
+@connection_options
+@click.pass_obj
+def export_analytics(
+    state: State,
+    all_: bool,
+    current: bool,
+    offerings: Sequence[str],
+    kinds: Sequence[str],
+    out_dir: Path,
+    fmt: str,
+    concurrency: int,
+) -> int:
+    """Fetch every chosen analytics report of every chosen offering concurrently and write one
+    file per kind under --out, each row carrying offeringId (and channelId). A report that
+    fails is listed in the ledger (export-ledger.csv); the others are still written."""
+    from ..jobs import check_kinds
+
+    configure_logging(state)
+    if sum((all_, current, bool(offerings))) > 1:
+        raise CommandError("choose one of --all, --current or --offering")
+    chosen_kinds = check_kinds(list(kinds))
+    which: str | list[str] = "current" if current else list(offerings) if offerings else "all"
+    client_kwargs = state.client_kwargs(concurrency=concurrency)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"cannot create {str(out_dir)!r}: {exc.strerror or exc}") from None
+    output = Output(state)
+    return asyncio.run(
+        _export(output, client_kwargs, which, chosen_kinds, out_dir, fmt, concurrency)
+    )
+
+
+async def _export(
+    output: Output,
+    client_kwargs: dict[str, Any],
+    which: str | list[str],
+    kinds: list[str],
+    out_dir: Path,
+    fmt: str,
+    concurrency: int,
+) -> int:
+    from ... import Client
+
+    started = time.monotonic()
+    async with Client(**client_kwargs) as iq:
+        result = await run_export(output, iq, which, kinds, out_dir, fmt, concurrency)
+        elapsed = time.monotonic() - started
+        if output.json:
+            output.print_json({**result.as_json(), "requests": iq.stats.as_dict()})
+        else:
+            show_summaries(output, [summary_row("export", result.summary)])
+            show_traffic(output, iq.stats, elapsed)
+            result.show_files(output)
+    return EXIT_OK if result.summary.ok else EXIT_FAILURES
+
+
+class ExportResult:
+    def __init__(
+        self,
+        summary: Any,
+        files: dict[str, Path],
+        rows: dict[str, int],
+        ledger: Path,
+        offerings: int,
+    ) -> None:
+        self.summary = summary
+        self.files = files
+        self.rows = rows
+        self.ledger = ledger
+        self.offerings = offerings
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "export": summary_json(self.summary),
+            "offerings": self.offerings,
+            "files": {
+                k: {"path": str(p), "rows": self.rows.get(k, 0)} for k, p in self.files.items()
+            },
+            "ledger": str(self.ledger),
+        }
+
+    def show_files(self, output: Output) -> None:
+        output.line(f"Files in {self.ledger.parent}:")
+        output.table(
+            None,
+            ("file", "rows"),
+            [(p.name, self.rows.get(k, 0)) for k, p in sorted(self.files.items())],
+        )
+        output.line(f"Ledger: {self.ledger}")
+
+
+async def run_export(
+    output: Output,
+    iq: Any,
+    which: str | list[str],
+    kinds: list[str],
+    out_dir: Path,
+    fmt: str,
+    concurrency: int,
+) -> ExportResult:
+    """Plan and run the export job, with a progress bar; used by ``demo`` too."""
+    from ..jobs import KindFiles, choose_offerings, export_job, plan_reads
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    offering_ids = await choose_offerings(iq, which)
+    reads = await plan_reads(iq, offering_ids, kinds)
+    output.line(
+        f"Exporting {len(kinds)} kind(s) of analytics for {len(offering_ids)} offering(s): {len(reads)} reports"
+    )
+    files = KindFiles(out_dir)
+    ledger = out_dir / "export-ledger.csv"
+    try:
+        with output.jobs() as bars:
+            job = export_job(
+                iq,
+                reads,
+                files,
+                concurrency=concurrency,
+                on_progress=bars.track("export analytics", len(reads)),
+            )
+            summary = await job.wait(ledger=ledger)
+    finally:
+        paths = files.close(fmt)
+    return ExportResult(summary, paths, dict(files.rows), ledger, len(offering_ids))
