@@ -74,7 +74,7 @@ def demo(
     if out_dir is None:
         out_dir = Path(tempfile.mkdtemp(prefix="iqualify-demo-"))
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "analytics").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CommandError(f"cannot create {str(out_dir)!r}: {exc.strerror or exc}") from None
     return asyncio.run(_demo(Output(state), people, offering_count, concurrency, out_dir))

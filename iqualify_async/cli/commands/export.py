@@ -156,7 +156,6 @@ async def run_export(
     """Plan and run the export job, with a progress bar; used by ``demo`` too."""
     from ..jobs import KindFiles, choose_offerings, export_job, plan_reads
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     offering_ids = await choose_offerings(iq, which)
     reads = await plan_reads(iq, offering_ids, kinds)
     output.line(
