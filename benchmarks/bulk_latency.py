@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from iqualify_async import Client, RateLimit
+from iqualify_async._events import ResponseReceived
 
 from ._common import Settings
 from ._report import Figure, Target, figure
@@ -41,6 +43,13 @@ class Run:
     requests: int
     succeeded: int
     how: str
+    round_trips: tuple[float, ...]
+    server_cpu: float
+    client_cpu: float
+
+    @property
+    def mean_round_trip(self) -> float:
+        return sum(self.round_trips) / len(self.round_trips)
 
     @property
     def requests_per_second(self) -> float:
@@ -68,19 +77,30 @@ def _bulk_enrol() -> Callable[..., Any] | None:
 
 
 async def _run_once(
-    base_url: str, api_key: str, offering_id: str, rep: int, n: int, *, warm: bool
+    server: FakeServerProcess, offering_id: str, rep: int, n: int, *, warm: bool
 ) -> Run:
+    base_url, api_key, server_cpu = server.base_url, server.api_key, server.cpu_seconds
     from iqualify_async import bulk
 
     people = _people(rep, n)
     limit = RateLimit(max_concurrency=CONCURRENCY, requests_per_second=None)
-    async with Client(api_key=api_key, base_url=base_url, rate_limit=limit) as iq:
+    round_trips: list[float] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, ResponseReceived):
+            round_trips.append(event.elapsed)
+
+    client = Client(api_key=api_key, base_url=base_url, rate_limit=limit, event_hooks=[on_event])
+    async with client as iq:
         # A fresh client opens its connections during the first wave; a warm one has them.
         await asyncio.gather(*(iq.offerings.get(offering_id) for _ in range(C_WARM if warm else 1)))
         requests_before = iq.stats.requests
+        round_trips.clear()
+        server_before = server_cpu()
         loop = asyncio.get_running_loop()
         enrol = _bulk_enrol()
         started = loop.time()
+        cpu = time.process_time()
         if enrol is not None:
             how = "bulk.enrol"
             result = enrol(iq, offering_id, people, concurrency=CONCURRENCY)
@@ -93,11 +113,22 @@ async def _run_once(
 
             summary = await bulk.run(add, people, concurrency=CONCURRENCY)
         seconds = loop.time() - started
+        client_cpu = time.process_time() - cpu
         requests = iq.stats.requests - requests_before
+        server_seconds = server_cpu() - server_before
     succeeded = int(getattr(summary, "succeeded", 0))
     if succeeded != n:
         raise RuntimeError(f"only {succeeded} of {n} people were enrolled: {summary!r}")
-    return Run(seconds, n, requests, succeeded, how)
+    return Run(
+        seconds,
+        n,
+        requests,
+        succeeded,
+        how,
+        tuple(round_trips),
+        server_seconds / requests,
+        client_cpu,
+    )
 
 
 async def _first_offering(base_url: str, api_key: str) -> str:
@@ -115,9 +146,8 @@ def run(settings: Settings) -> list[Figure]:
         runs: list[Run] = []
         warm_runs: list[Run] = []
         for rep in range(settings.reps):
-            args = (server.base_url, server.api_key, offering_id)
-            runs.append(asyncio.run(_run_once(*args, 2 * rep, n, warm=False)))
-            warm_runs.append(asyncio.run(_run_once(*args, 2 * rep + 1, n, warm=True)))
+            runs.append(asyncio.run(_run_once(server, offering_id, 2 * rep, n, warm=False)))
+            warm_runs.append(asyncio.run(_run_once(server, offering_id, 2 * rep + 1, n, warm=True)))
     setup = (
         f"{n} new users, C={CONCURRENCY}, latency {LATENCY * 1000:.0f} ms, "
         f"limit C/latency = {limit:.0f} req/s; via {runs[0].how}; "
@@ -137,8 +167,30 @@ def run(settings: Settings) -> list[Figure]:
             "same, connection pool opened beforehand",
             "x",
             [r.requests_per_second / limit for r in warm_runs],
-            note="the difference is the cost of opening C connections in the first wave",
+            note="C connections opened before the clock starts",
         ),
+        figure(
+            NAME,
+            "mean round trip seen by the client",
+            "ms",
+            [r.mean_round_trip * 1000 for r in runs],
+            note=f"the fake sleeps {LATENCY * 1000:.0f} ms; the rest is CPU time and queueing "
+            "on both sides",
+        ),
+        figure(
+            NAME,
+            "achieved req/s ÷ C / mean round trip",
+            "x",
+            [r.requests_per_second * r.mean_round_trip / CONCURRENCY for r in runs],
+            note="how well the client keeps C requests in flight, whatever each one costs",
+        ),
+        figure(
+            NAME,
+            "server CPU per request (fake)",
+            "µs",
+            [r.server_cpu * 1e6 for r in runs],
+        ),
+        figure(NAME, "client CPU per user", "µs", [r.client_cpu / r.items * 1e6 for r in runs]),
         figure(NAME, "enrolment rate", "users/s", [r.items_per_second for r in runs]),
         figure(NAME, "request rate", "req/s", [r.requests_per_second for r in runs]),
         figure(NAME, "time for the whole enrolment", "s", [r.seconds for r in runs]),
