@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import attrs
 
-from .. import Client, NotFoundError, ServerError, bulk
+from .. import APIError, Client, NotFoundError, ServerError, bulk
 from .errors import CommandError
 
 ROLES = ("learner", "facilitator", "marker")
@@ -112,7 +112,12 @@ def enrol_job(
         raise AssertionError("unreachable")
 
     async def enrol_one(item: Enrolment) -> Any:
-        result = await add(item)
+        try:
+            result = await add(item)
+        except APIError as exc:
+            if exc.name == "ObjectExistsError":
+                return bulk.Skipped("already enrolled")
+            raise
         if result is None:
             return "enrolled"
         outcome = result.items[0]

@@ -51,7 +51,7 @@ class Output:
     def line(self, text: str = "") -> None:
         """A line of human-readable output (to stderr in JSON mode, keeping stdout pure)."""
         target = self.err if self.json else self.console
-        target.print(text, markup=False, highlight=False)
+        target.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def note(self, text: str) -> None:
         """Rich-markup text for humans; dropped in JSON mode."""

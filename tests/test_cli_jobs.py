@@ -1,0 +1,336 @@
+"""``iqualify enrol``, ``export-analytics`` and ``demo`` through their real entry points."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from iqualify_async.cli import cli
+from iqualify_async.testing import FakeIQualify
+
+KEY = "jobs-key-31c0-SECRET"
+
+
+@contextmanager
+def fake_in_thread(**kwargs: Any) -> Iterator[FakeIQualify]:
+    """A fake server on its own event loop thread: the commands run ``asyncio.run`` themselves."""
+    loop = asyncio.new_event_loop()
+    fake = FakeIQualify(**kwargs)
+    started = threading.Event()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with fake:
+            started.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(10), "fake server did not start"
+    try:
+        yield fake
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeIQualify]:
+    with fake_in_thread(api_key=KEY, seed="demo") as running:
+        yield running
+
+
+def run(fake: FakeIQualify, *args: str) -> tuple[int, str, str]:
+    env = {"IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": fake.base_url}
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def current_offerings(fake: FakeIQualify) -> list[str]:
+    now = fake.state.clock()
+    return sorted(o.id for o in fake.state.offerings.values() if o.timing(now) == "current")
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = (
+    "EMAIL,FirstName,lastname,personId,Tags\n"
+    "ana.new@example.org,Ana,New,P-1,red;blue\n"
+    "ben.new@example.org,Ben,New,,\n"
+    "cat.new@example.org\n"
+)
+
+
+def test_enrol_good_csv_enrols_everyone_and_writes_the_ledger(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    offerings = current_offerings(fake)[:2]
+    people = write_csv(tmp_path / "people.csv", GOOD)
+    ledger = tmp_path / "out.csv"
+    code, out, err = run(
+        fake,
+        "enrol",
+        "--offering",
+        offerings[0],
+        "--offering",
+        offerings[1],
+        str(people),
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 0, err
+    assert "Enrolling 3 people into 2 offering(s) as learner: 6 enrolments" in out
+    assert re.search(r"enrol\s+6\s+6\s+0\s+0\s+0", out)
+    for offering_id in offerings:
+        enrolments = fake.state.offering(offering_id).enrolments
+        assert {"ana.new@example.org", "ben.new@example.org", "cat.new@example.org"} <= set(
+            enrolments
+        )
+    assert fake.state.user("ana.new@example.org").tags == ["red", "blue"]
+    rows = list(csv.DictReader(ledger.open()))
+    assert len(rows) == 6 and {r["outcome"] for r in rows} == {"succeeded"}
+    # A second run finds everyone enrolled: skipped, not failed, nothing written.
+    writes = sum(fake.stats.writes.values())
+    code, out, _ = run(
+        fake, "enrol", "--offering", offerings[0], str(people), "--ledger", str(ledger), "--json"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report["enrol"]["skipped"] == 3 and report["enrol"]["succeeded"] == 0
+    assert sum(fake.stats.writes.values()) == writes
+
+
+def test_bad_rows_are_listed_by_line_and_nothing_is_sent(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    people = write_csv(
+        tmp_path / "people.csv",
+        "email,firstName\nok@example.org,Ok\nnot-an-email,Bad\n,Nobody\nok@example.org,Again\na@example.org,A,extra\n",
+    )
+    before = fake.stats.total_requests
+    code, out, err = run(fake, "enrol", "--offering", current_offerings(fake)[0], str(people))
+    assert code == 2
+    assert out == ""
+    assert "4 bad row(s), nothing sent" in err
+    for fragment in (
+        "line 3: invalid email 'not-an-email'",
+        "line 4: no email",
+        "line 5: ok@example.org already on line 2",
+        "line 6: 3 fields",
+    ):
+        assert fragment in err
+    assert fake.stats.total_requests == before
+    code, _, err = run(
+        fake, "enrol", "--offering", "X", str(write_csv(tmp_path / "h.csv", "mail,name\nx@y.z,X\n"))
+    )
+    assert code == 2 and "unknown column(s) 'mail', 'name'" in err
+    code, _, err = run(fake, "enrol", str(people))
+    assert code == 2 and "--offering" in err
+    assert fake.stats.total_requests == before
+
+
+def test_dry_run_reports_and_writes_nothing(fake: FakeIQualify, tmp_path: Path) -> None:
+    offering_id = current_offerings(fake)[0]
+    existing = next(
+        k for k, e in fake.state.offering(offering_id).enrolments.items() if e.is_learner
+    )
+    people = write_csv(tmp_path / "p.csv", f"email\n{existing}\nfresh.one@example.org\n")
+    code, out, err = run(
+        fake,
+        "enrol",
+        "--offering",
+        offering_id,
+        str(people),
+        "--dry-run",
+        "--json",
+        "--ledger",
+        str(tmp_path / "l.jsonl"),
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["dry_run"] is True
+    assert report["enrol"]["skipped"] == 1 and report["enrol"]["succeeded"] == 1
+    assert sum(fake.stats.writes.values()) == 0
+    assert "fresh.one@example.org" not in fake.state.offering(offering_id).enrolments
+    lines = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
+    assert sorted(r["outcome"] for r in lines) == ["skipped", "succeeded"]
+
+
+def test_failures_exit_1_and_a_journal_resumes_without_redoing(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    offering_id = current_offerings(fake)[0]
+    rows = "".join(f"resume.{n}@example.org,R,{n}\n" for n in range(8))
+    people = write_csv(tmp_path / "p.csv", "email,firstName,lastName\n" + rows)
+    journal, ledger = tmp_path / "job.db", tmp_path / "ledger.csv"
+    # The first run is refused on one offering: those items fail, the ledger says so.
+    code, out, _ = run(
+        fake,
+        "enrol",
+        "--offering",
+        offering_id,
+        "--offering",
+        "no-such-offering",
+        str(people),
+        "--journal",
+        str(journal),
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 1
+    outcomes = [r["outcome"] for r in csv.DictReader(ledger.open())]
+    assert outcomes.count("succeeded") == 8 and outcomes.count("failed") == 8
+    assert "see the ledger" in out
+    adds = fake.stats.by_route["POST /offerings/{offeringId}/users"]
+    # The re-run with the journal does not send the 8 done enrolments again.
+    code, out, _ = run(
+        fake,
+        "enrol",
+        "--offering",
+        offering_id,
+        str(people),
+        "--journal",
+        str(journal),
+        "--json",
+        "--ledger",
+        str(ledger),
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report["enrol"]["from_journal"] == 8 and report["enrol"]["succeeded"] == 8
+    assert fake.stats.by_route["POST /offerings/{offeringId}/users"] == adds
+
+
+def test_export_writes_one_file_per_kind_with_every_row(fake: FakeIQualify, tmp_path: Path) -> None:
+    now = fake.state.clock()
+    offerings = sorted(o.id for o in fake.state.offerings.values() if o.timing(now) == "past")[:2]
+    args = [
+        "export-analytics",
+        "--out",
+        str(tmp_path),
+        "--kind",
+        "quiz-marks",
+        "--kind",
+        "channel-posts",
+    ]
+    for offering_id in offerings:
+        args += ["--offering", offering_id]
+    code, out, err = run(fake, *args, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["offerings"] == 2
+    channels = sum(len(fake.state.offering(o).channels) for o in offerings)
+    assert report["export"]["items"] == 2 + channels
+    for kind in ("quiz-marks", "channel-posts"):
+        path = tmp_path / f"{kind}.jsonl"
+        records = [json.loads(line) for line in path.read_text().splitlines()]
+        assert len(records) == report["files"][kind]["rows"] > 0
+        assert {r["offeringId"] for r in records} <= set(offerings)
+    assert all(
+        "channelId" in json.loads(line)
+        for line in (tmp_path / "channel-posts.jsonl").read_text().splitlines()
+    )
+    # The same through the API itself: row counts match what the fake serves.
+    code, quiz, _ = run(
+        fake, "call", "offerings.analytics.quiz_marks", "--offering-id", offerings[0]
+    )
+    first = sum(
+        1
+        for line in (tmp_path / "quiz-marks.jsonl").read_text().splitlines()
+        if json.loads(line)["offeringId"] == offerings[0]
+    )
+    assert first == len(json.loads(quiz))
+
+
+def test_export_csv_and_bad_kind(fake: FakeIQualify, tmp_path: Path) -> None:
+    code, out, _ = run(
+        fake,
+        "export-analytics",
+        "--current",
+        "--kind",
+        "learner-progress",
+        "--out",
+        str(tmp_path),
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    rows = list(csv.DictReader((tmp_path / "learner-progress.csv").open()))
+    assert rows and "offeringId" in rows[0]
+    assert "learner-progress.csv" in out
+    code, _, err = run(fake, "export-analytics", "--kind", "marks", "--out", str(tmp_path))
+    assert code == 2 and "unknown --kind marks" in err
+    code, _, err = run(fake, "export-analytics", "--all", "--current", "--out", str(tmp_path))
+    assert code == 2 and "choose one of --all, --current or --offering" in err
+
+
+def _demo_command(out_dir: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        "from iqualify_async.cli import main; main()",
+        "demo",
+        "--people",
+        "40",
+        "--offerings",
+        "2",
+        "--out",
+        str(out_dir),
+    ]
+
+
+def test_demo_piped_prints_clean_lines_and_accounts_for_everything(tmp_path: Path) -> None:
+    done = subprocess.run(_demo_command(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "\x1b[" not in out and "\r" not in out and "━" not in out
+    assert all(line == line.rstrip() for line in out.splitlines())
+    assert "Enrolling 40 new people into 2 current offerings: 80 enrolments" in out
+    assert re.search(r"enrol\s+80\s+80\s+0\s+0\s+0", out)
+    assert "Every item accounted for." in out
+    assert "429 answers" in out and "retries" in out
+    ledger = list(csv.DictReader((tmp_path / "enrol-ledger.csv").open()))
+    assert len(ledger) == 80 and {r["outcome"] for r in ledger} == {"succeeded"}
+    assert len(list((tmp_path / "analytics").glob("*.jsonl"))) == 12
+
+
+def test_demo_under_a_terminal_draws_progress_bars(tmp_path: Path) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the demo, its stdout a terminal
+        os.environ.update(TERM="xterm-256color", COLUMNS="120")
+        os.environ.pop("NO_COLOR", None)
+        os.execv(sys.executable, _demo_command(tmp_path))
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, screen[-2000:]
+    assert "━" in screen  # rich's bar
+    assert "\x1b[" in screen  # drawn and redrawn with terminal control sequences
+    assert "80/80" in screen
+    assert "Every item accounted for." in screen
