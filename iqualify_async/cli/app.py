@@ -85,7 +85,7 @@ def report(exc: BaseException, state: State) -> int:
 
 def _say(message: str, state: State) -> None:
     line = " ".join(str(message).split())
-    if state.api_key:
+    if state.api_key and len(state.api_key) >= 8:  # a short test key would mangle the text
         line = line.replace(state.api_key, "***")
     click.echo(f"error: {line}", err=True)
 

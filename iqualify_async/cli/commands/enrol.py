@@ -143,8 +143,11 @@ async def _enrol(
                 }
             )
         else:
+            output.line()
             show_summaries(output, [summary_row("dry run" if dry_run else "enrol", summary)])
+            output.line()
             show_traffic(output, iq.stats, elapsed)
+            output.line()
             output.line(f"Ledger: {ledger}")
             if summary.failed or summary.unprocessed:
                 output.line(

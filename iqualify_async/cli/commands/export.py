@@ -103,8 +103,11 @@ async def _export(
         if output.json:
             output.print_json({**result.as_json(), "requests": iq.stats.as_dict()})
         else:
+            output.line()
             show_summaries(output, [summary_row("export", result.summary)])
+            output.line()
             show_traffic(output, iq.stats, elapsed)
+            output.line()
             result.show_files(output)
     return EXIT_OK if result.summary.ok else EXIT_FAILURES
 
