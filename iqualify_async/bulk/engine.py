@@ -430,6 +430,7 @@ class Job(Generic[I, R]):
                 reason=outcome.reason,
                 error=outcome.error,
                 uncertain=uncertain,
+                commit=False,
             )
         return outcome
 

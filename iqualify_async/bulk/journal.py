@@ -1,15 +1,17 @@
 """On-disk journal of a bulk job (SQLite, standard library), so a re-run redoes nothing done.
 
 Each item is one row keyed by its stable key. A row is marked ``started`` and committed *before*
-the bulk function is called, and updated to the terminal outcome as soon as the call returns.
+the bulk function is called; the terminal outcome is written as soon as the call returns and
+committed together with the next ``started`` mark (or after 100 outcomes, and at the end of the
+job), which halves the commits per item.
 
-Durability: the database runs in WAL mode and every write is its own committed transaction.
-With the default ``synchronous="NORMAL"`` a committed row survives the process being killed
-(SIGKILL, crash, Ctrl-C) because it is in the operating system's hands before the call returns;
-a power loss or OS crash may lose the last few commits. ``synchronous="FULL"`` fsyncs every
-commit and survives power loss too, at a much higher cost per item. Either way a lost terminal
-row only leaves the item ``started``, which a re-run re-checks with ``verify`` before anything
-is re-sent: losing a commit never makes an item run twice unchecked.
+Durability: the database runs in WAL mode. With the default ``synchronous="NORMAL"`` a commit
+survives the process being killed (SIGKILL, crash, Ctrl-C), as it is in the operating system's
+hands before the call returns; a power loss or OS crash may lose the last commits.
+``synchronous="FULL"`` fsyncs every commit and survives power loss too, at a much higher cost per
+item. Whatever is lost, an item is never left looking undone after its call was sent: a lost
+terminal outcome leaves the item ``started``, which a re-run re-checks with ``verify`` before
+anything is re-sent. A ``started`` mark is always on disk before its call is made.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = ["Journal", "JournalEntry"]
 
 STARTED = "started"
 _SCHEMA_VERSION = "1"
+_MAX_UNCOMMITTED = 100
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -92,6 +95,7 @@ class Journal:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
         self.path = os.fspath(path)
+        self._uncommitted = 0
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -116,6 +120,7 @@ class Journal:
         self.close()
 
     def close(self) -> None:
+        self.commit()
         self._db.close()
 
     def begin_run(self) -> int:
@@ -124,6 +129,7 @@ class Journal:
         return cur.lastrowid
 
     def end_run(self, run: int, summary: dict[str, Any]) -> None:
+        self.commit()
         self._db.execute(
             "UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
             (time.time(), json.dumps(summary), run),
@@ -138,6 +144,7 @@ class Journal:
 
     def mark_started(self, key: str, *, run: int, index: int) -> None:
         """Record that the function is about to be called for ``key`` (committed on return)."""
+        self._begin()
         self._db.execute(
             "INSERT INTO items (key, status, uncertain, run, idx, updated_at)"
             " VALUES (?, 'started', 1, ?, ?, ?)"
@@ -145,6 +152,7 @@ class Journal:
             " run = excluded.run, idx = excluded.idx, updated_at = excluded.updated_at",
             (key, run, index, time.time()),
         )
+        self.commit()
 
     def mark_finished(
         self,
@@ -156,9 +164,13 @@ class Journal:
         reason: str | None = None,
         error: ErrorInfo | None = None,
         uncertain: bool = False,
+        commit: bool = True,
     ) -> None:
-        """Record the terminal outcome of ``key`` (committed on return)."""
+        """Record the terminal outcome of ``key``; with ``commit=False`` it is committed with the
+        next write that commits (or by :meth:`commit`), at the latest 100 outcomes later.
+        """
         error_json = None if error is None else json.dumps(_error_data(error))
+        self._begin()
         self._db.execute(
             "INSERT INTO items (key, status, uncertain, run, idx, reason, error, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -167,6 +179,19 @@ class Journal:
             " reason = excluded.reason, error = excluded.error, updated_at = excluded.updated_at",
             (key, str(status), int(uncertain), run, index, reason, error_json, time.time()),
         )
+        self._uncommitted += 1
+        if commit or self._uncommitted >= _MAX_UNCOMMITTED:
+            self.commit()
+
+    def commit(self) -> None:
+        """Commit the outcomes written with ``commit=False``."""
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._uncommitted = 0
+
+    def _begin(self) -> None:
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN")
 
     def entries(self) -> Iterator[JournalEntry]:
         """Every item recorded, in key order."""
