@@ -255,6 +255,28 @@ async def test_leaving_an_async_with_block_early_cancels_the_rest() -> None:
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("bulk-")]
 
 
+async def test_aclose_from_another_task_ends_the_iteration() -> None:
+    async def fn(x: int) -> int:
+        await asyncio.Event().wait()
+        return x
+
+    job = bulk.run(fn, range(10), concurrency=2)
+    seen: list[Outcome[int, int]] = []
+
+    async def consume() -> None:
+        async for o in job:
+            seen.append(o)
+
+    consumer = asyncio.create_task(consume())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    await job.aclose()
+    await asyncio.wait_for(consumer, 1)
+
+    assert seen == [] and job.summary.cancelled
+    assert [o.status for o in job.leftovers] == [Status.UNPROCESSED] * 2
+
+
 async def test_a_broken_input_finishes_what_was_read_then_raises() -> None:
     def items() -> Iterator[int]:
         yield 1

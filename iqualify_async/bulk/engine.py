@@ -262,6 +262,7 @@ class Job(Generic[I, R]):
                 leftovers.append(got)
         leftovers.extend(self._settle_pending("cancelled"))
         self._finish()
+        self._out.put_nowait(_End())  # ends an iteration still waiting in another task
         return leftovers
 
     def _settle_pending(self, reason: str) -> list[Outcome[I, R]]:
