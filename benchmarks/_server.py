@@ -91,7 +91,7 @@ class FakeServerProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server process has used so far."""
-        import psutil
+        import psutil  # type: ignore[import-untyped,unused-ignore]
 
         times = psutil.Process(self.pid).cpu_times()
         return float(times.user + times.system)

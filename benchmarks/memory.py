@@ -34,7 +34,7 @@ def _items(n: int) -> Iterator[dict[str, str]]:
 
 
 async def _child(n: int, keep: bool = False) -> dict[str, Any]:
-    import psutil
+    import psutil  # type: ignore[import-untyped,unused-ignore]
 
     from iqualify_async import bulk
 

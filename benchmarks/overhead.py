@@ -11,7 +11,7 @@ limiter's own cost shows. A short run with the default settings shows what the d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -28,7 +28,7 @@ NAME = "overhead"
 CONCURRENCY = 50
 HIGH_CEILING = RateLimit(max_concurrency=None, requests_per_second=1_000_000.0, burst=1000)
 
-Runner = Callable[[str, str, list[str], int], Awaitable[Timed]]
+Runner = Callable[[str, str, list[str], int], Coroutine[Any, Any, Timed]]
 
 
 async def _offering_ids(base_url: str, api_key: str) -> list[str]:
