@@ -389,7 +389,7 @@ class BaseClient:
             reason = retry_reason(error) if error is not None else "unknown"
             self.stats.retries_by_reason[reason] += 1
             self.stats.wait_seconds += wait
-            logger.warning(
+            logger.info(
                 "%s %s failed (%s); retry %d of %d in %.2f s",
                 call.method,
                 call.url.path,
