@@ -91,8 +91,22 @@ def _say(message: str, state: State) -> None:
 
 
 def configure_logging(state: State) -> None:
-    """``-v``: the library's INFO logs on stderr; ``-vv``: DEBUG. Quiet without ``-v``."""
+    """``-v``: the library's INFO logs on stderr; ``-vv``: DEBUG. Quiet without ``-v``.
+
+    The logger is put back as it was when the command ends, so running commands in-process
+    (tests, notebooks) leaves the caller's logging untouched.
+    """
     logger = logging.getLogger("iqualify_async")
+    saved = (logger.level, logger.propagate, list(logger.handlers))
+
+    def restore() -> None:
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        logger.handlers[:] = saved[2]
+
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(restore)
     if not state.verbose:
         # The summary reports 429s and retries; the library's warnings would only interleave.
         logger.addHandler(logging.NullHandler())
