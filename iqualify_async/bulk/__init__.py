@@ -4,29 +4,70 @@
 :class:`Outcome` as it completes, or await it for the :class:`Summary`. Add ``journal=`` to make
 re-runs skip what is done, and write a ledger (CSV/JSONL, one row per input item) to fix and
 feed back in.
+
+On top of it: :func:`enrol` / :func:`enrol_many` (batched, idempotent enrolment),
+:func:`read_people_csv`, :func:`export_analytics` / :func:`collect_analytics`, and thin helpers
+(:func:`remove_from_offering`, :func:`add_to_group`, :func:`add_to_channel`,
+:func:`assign_to_marker`, :func:`transfer`).
 """
 
+from .analytics import (
+    ALL_KINDS,
+    AnalyticsRead,
+    CollectedAnalytics,
+    ExportReport,
+    collect_analytics,
+    export_analytics,
+)
+from .companions import (
+    add_to_channel,
+    add_to_group,
+    assign_to_marker,
+    remove_from_offering,
+    transfer,
+)
 from .engine import Job, run
+from .enrol import Enrolment, EnrolmentError, enrol, enrol_many
 from .journal import Journal, JournalEntry
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
+from .people import PeopleError, Person, people_from, read_people_csv
 from .progress import Progress
 
 __all__ = [
+    "ALL_KINDS",
+    "AnalyticsRead",
+    "CollectedAnalytics",
+    "Enrolment",
+    "EnrolmentError",
     "ErrorInfo",
+    "ExportReport",
     "Job",
     "Journal",
     "JournalEntry",
     "LedgerWriter",
     "Outcome",
+    "PeopleError",
+    "Person",
     "Progress",
     "Skip",
     "Skipped",
     "Status",
     "Summary",
+    "add_to_channel",
+    "add_to_group",
+    "assign_to_marker",
+    "collect_analytics",
     "default_key",
+    "enrol",
+    "enrol_many",
+    "export_analytics",
     "items_from_ledger",
+    "people_from",
+    "read_people_csv",
+    "remove_from_offering",
     "run",
+    "transfer",
     "write_ledger",
 ]

@@ -1,0 +1,345 @@
+"""Analytics of many offerings: every chosen report, fetched concurrently, as files or in memory.
+
+Each job item is one :class:`AnalyticsRead` (offering, kind, and channel for channel kinds), so
+a report that fails is one ``failed`` row of the ledger while every other report is kept.
+Records are written in long format, one per line, each carrying ``offeringId`` (and
+``channelId`` for channel kinds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .engine import run
+from .outcome import Status, Summary
+from .progress import ProgressCallback
+
+if TYPE_CHECKING:
+    from .._client import Client
+
+__all__ = [
+    "ALL_KINDS",
+    "CHANNEL_KINDS",
+    "OFFERING_KINDS",
+    "AnalyticsRead",
+    "CollectedAnalytics",
+    "ExportReport",
+    "collect_analytics",
+    "export_analytics",
+    "plan_reads",
+    "select_offerings",
+]
+
+OFFERING_KINDS: Mapping[str, str] = {
+    "pulses": "list_pulses",
+    "pulse-responses": "pulse_responses",
+    "assignment-marks": "assignment_marks",
+    "quiz-marks": "quiz_marks",
+    "learner-progress": "learners_progress",
+    "unit-reactions": "unit_reactions",
+    "assignment-submissions": "assignment_submissions",
+    "social-notes": "social_notes",
+    "activity-responses": "activity_responses",
+}
+"""Kinds read once per offering, and the ``iq.offerings.analytics`` method that reads each."""
+
+CHANNEL_KINDS: Mapping[str, str] = {
+    "channel-posts": "channel_posts",
+    "channel-comments": "channel_comments",
+    "channel-replies": "channel_replies",
+}
+"""Kinds read once per channel of each offering."""
+
+ALL_KINDS: tuple[str, ...] = (*OFFERING_KINDS, *CHANNEL_KINDS)
+
+Offerings = Literal["all", "current"] | Sequence[str]
+Format = Literal["jsonl", "csv"]
+
+
+@attrs.frozen
+class AnalyticsRead:
+    """One report: a kind of one offering (and one channel for channel kinds)."""
+
+    offering_id: str
+    kind: str
+    channel_id: str | None = None
+
+    def key(self) -> str:
+        where = f"{self.offering_id}/{self.channel_id}" if self.channel_id else self.offering_id
+        return f"{self.kind}/{where}"
+
+
+def check_kinds(kinds: Iterable[str] | None) -> list[str]:
+    """The kinds asked for (all when ``None`` or empty); ``ValueError`` names unknown ones."""
+    chosen = list(dict.fromkeys(kinds or ()))
+    bad = [k for k in chosen if k not in ALL_KINDS]
+    if bad:
+        raise ValueError(f"unknown kind(s) {', '.join(bad)}; choose from {', '.join(ALL_KINDS)}")
+    return chosen or list(ALL_KINDS)
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+async def select_offerings(iq: Client, offerings: Offerings) -> list[str]:
+    """Offering ids for ``"all"``, ``"current"`` or the ids given (duplicates dropped)."""
+    if offerings == "all":
+        found = await iq.offerings.list()
+    elif offerings == "current":
+        found = await iq.offerings.list_current()
+    elif isinstance(offerings, str):
+        raise ValueError(f'offerings must be "all", "current" or a list of ids, not {offerings!r}')
+    else:
+        return list(dict.fromkeys(offerings))
+    return [str(_field(o, "id")) for o in found or ()]
+
+
+class _Planned:
+    """The reads of a plan, with the channel listings that failed (their reads fail with it)."""
+
+    def __init__(self, reads: list[AnalyticsRead], errors: dict[str, BaseException]) -> None:
+        self.reads = reads
+        self.errors = errors
+
+
+async def _plan(iq: Client, offering_ids: Sequence[str], kinds: Sequence[str]) -> _Planned:
+    reads = [AnalyticsRead(o, k) for o in offering_ids for k in kinds if k in OFFERING_KINDS]
+    channel_kinds = [k for k in kinds if k in CHANNEL_KINDS]
+    errors: dict[str, BaseException] = {}
+    if channel_kinds:
+        listed = await asyncio.gather(
+            *(iq.offerings.channels.list(o) for o in offering_ids), return_exceptions=True
+        )
+        for offering_id, channels in zip(offering_ids, listed, strict=True):
+            if isinstance(channels, BaseException):
+                if not isinstance(channels, Exception):
+                    raise channels
+                # One failed read per kind stands for the channels that could not be listed.
+                errors[offering_id] = channels
+                reads.extend(AnalyticsRead(offering_id, k) for k in channel_kinds)
+                continue
+            for channel in channels or ():
+                for kind in channel_kinds:
+                    reads.append(AnalyticsRead(offering_id, kind, str(_field(channel, "id"))))
+    return _Planned(reads, errors)
+
+
+async def plan_reads(
+    iq: Client, offering_ids: Sequence[str], kinds: Sequence[str]
+) -> list[AnalyticsRead]:
+    """Every report to read: each offering kind once per offering, channel kinds per channel."""
+    return (await _plan(iq, offering_ids, check_kinds(kinds))).reads
+
+
+def _records(data: Any) -> list[Any]:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, Mapping):
+        for key in ("items", "data", "results"):
+            if isinstance(data.get(key), list):
+                return list(data[key])
+        return [data]
+    return [] if data is None else [data]
+
+
+def _rows(read: AnalyticsRead, records: Iterable[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for record in records:
+        row: dict[str, Any] = {"offeringId": read.offering_id}
+        if read.channel_id is not None:
+            row["channelId"] = read.channel_id
+        row.update(record if isinstance(record, Mapping) else {"value": record})
+        rows.append(row)
+    return rows
+
+
+def _fetcher(
+    iq: Client, planned: _Planned
+) -> Callable[[AnalyticsRead], Awaitable[list[dict[str, Any]]]]:
+    async def fetch(read: AnalyticsRead) -> list[dict[str, Any]]:
+        section = iq.offerings.analytics
+        if read.kind in CHANNEL_KINDS:
+            if read.channel_id is None:
+                raise planned.errors[read.offering_id]
+            data = await getattr(section, CHANNEL_KINDS[read.kind])(
+                read.offering_id, read.channel_id
+            )
+        else:
+            data = await getattr(section, OFFERING_KINDS[read.kind])(read.offering_id)
+        return _rows(read, _records(data))
+
+    return fetch
+
+
+class _KindFiles:
+    """One JSONL file per kind, opened when its first report arrives."""
+
+    def __init__(self, out_dir: Path, kinds: Sequence[str]) -> None:
+        self.out_dir = out_dir
+        self.rows: dict[str, int] = dict.fromkeys(kinds, 0)
+        self._files: dict[str, IO[str]] = {}
+
+    def path(self, kind: str) -> Path:
+        return self.out_dir / f"{kind}.jsonl"
+
+    def write(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        stream = self._files.get(kind)
+        if stream is None:
+            stream = self._files[kind] = self.path(kind).open("w", encoding="utf-8")
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            self.rows[kind] += 1
+
+    def close(self, fmt: Format) -> dict[str, Path]:
+        for stream in self._files.values():
+            stream.close()
+        paths = {kind: self.path(kind) for kind in self._files}
+        if fmt == "csv":
+            paths = {kind: _jsonl_to_csv(path) for kind, path in paths.items()}
+        return paths
+
+
+def _jsonl_to_csv(path: Path) -> Path:
+    """Rewrite a JSONL file as CSV: columns in order of first appearance, nested values as JSON."""
+    columns: dict[str, None] = {}
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            columns.update(dict.fromkeys(json.loads(line)))
+    target = path.with_suffix(".csv")
+    with (
+        path.open(encoding="utf-8") as lines,
+        target.open("w", newline="", encoding="utf-8") as out,
+    ):
+        writer = csv.DictWriter(out, fieldnames=list(columns))
+        writer.writeheader()
+        for line in lines:
+            record = json.loads(line)
+            writer.writerow(
+                {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in record.items()}
+            )
+    path.unlink()
+    return target
+
+
+@attrs.frozen
+class ExportReport:
+    """What :func:`export_analytics` wrote.
+
+    ``files`` maps each kind that has a file to its path, ``rows`` each chosen kind to the
+    records written, ``ledger`` is the per-report ledger and ``summary`` the job's counts.
+    """
+
+    summary: Summary
+    offering_ids: tuple[str, ...]
+    files: Mapping[str, Path]
+    rows: Mapping[str, int]
+    ledger: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.ok
+
+
+async def export_analytics(
+    iq: Client,
+    offerings: Offerings = "all",
+    kinds: Iterable[str] | None = None,
+    *,
+    out_dir: str | os.PathLike[str],
+    format: Format = "jsonl",
+    concurrency: int = 10,
+    ledger: str | os.PathLike[str] | None = "export-ledger.csv",
+    on_progress: ProgressCallback | None = None,
+) -> ExportReport:
+    """Export every chosen kind of analytics of every chosen offering to one file per kind.
+
+    ``offerings``: ``"all"``, ``"current"`` or a list of ids. ``kinds``: names from
+    :data:`ALL_KINDS` (default all). Reports are fetched ``concurrency`` at a time and streamed
+    to ``out_dir/<kind>.jsonl`` (or ``.csv`` with ``format="csv"``, nested values as JSON), one
+    record per line with ``offeringId`` (and ``channelId``) added. A report that fails is a
+    ``failed`` row of the ledger (``ledger``, relative to ``out_dir``; ``None`` for none) and
+    the other reports are still written.
+    """
+    if format not in ("jsonl", "csv"):
+        raise ValueError(f'format must be "jsonl" or "csv", not {format!r}')
+    chosen = check_kinds(kinds)
+    directory = Path(out_dir)
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
+    ledger_path = directory / ledger if ledger is not None else None
+    offering_ids = await select_offerings(iq, offerings)
+    planned = await _plan(iq, offering_ids, chosen)
+    files = _KindFiles(directory, chosen)
+    fetch = _fetcher(iq, planned)
+
+    async def fetch_and_write(read: AnalyticsRead) -> int:
+        rows = await fetch(read)
+        files.write(read.kind, rows)
+        return len(rows)
+
+    job = run(
+        fetch_and_write,
+        planned.reads,
+        concurrency=concurrency,
+        key=AnalyticsRead.key,
+        on_progress=on_progress,
+    )
+    try:
+        summary = await job.wait(ledger=ledger_path)
+    finally:
+        paths = files.close(format)
+    return ExportReport(summary, tuple(offering_ids), paths, dict(files.rows), ledger_path)
+
+
+@attrs.frozen
+class CollectedAnalytics:
+    """Records per offering per kind, and the reports that failed (by read)."""
+
+    records: Mapping[str, Mapping[str, list[dict[str, Any]]]]
+    failures: Mapping[AnalyticsRead, BaseException]
+    summary: Summary
+
+    @property
+    def ok(self) -> bool:
+        return self.summary.ok
+
+
+async def collect_analytics(
+    iq: Client,
+    offerings: Offerings = "all",
+    kinds: Iterable[str] | None = None,
+    *,
+    concurrency: int = 10,
+    on_progress: ProgressCallback | None = None,
+) -> CollectedAnalytics:
+    """Like :func:`export_analytics`, in memory: ``records[offering_id][kind]`` is a list of
+    records (each with ``offeringId``, and ``channelId`` for channel kinds); every chosen kind
+    is present for every offering, empty when it has no records or its read failed."""
+    chosen = check_kinds(kinds)
+    offering_ids = await select_offerings(iq, offerings)
+    planned = await _plan(iq, offering_ids, chosen)
+    records: dict[str, dict[str, list[dict[str, Any]]]] = {
+        o: {k: [] for k in chosen} for o in offering_ids
+    }
+    failures: dict[AnalyticsRead, BaseException] = {}
+    job = run(
+        _fetcher(iq, planned),
+        planned.reads,
+        concurrency=concurrency,
+        key=AnalyticsRead.key,
+        on_progress=on_progress,
+    )
+    async for outcome in job:
+        if outcome.status is Status.SUCCEEDED and outcome.value is not None:
+            records[outcome.item.offering_id][outcome.item.kind].extend(outcome.value)
+        elif outcome.exception is not None:
+            failures[outcome.item] = outcome.exception
+    return CollectedAnalytics(records, failures, job.summary)

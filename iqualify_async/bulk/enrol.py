@@ -1,0 +1,453 @@
+"""Bulk enrolment: people into offerings, batched, idempotent, every person accounted for.
+
+Each job item is one :class:`Enrolment` (offering, person, role), so the engine's ledger,
+journal and progress count people, while requests carry up to ``batch_size`` people each
+(``POST /offerings/{offeringId}/users`` takes an array; every answer item is tied back to its
+person). Each offering's members are read once per run, so people already enrolled end
+``skipped``. After an answer that leaves a write uncertain (connection lost, 5xx, a 207 item
+without a result) the offering's members are read again before anyone is re-sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .._multistatus import AddUserOutcome
+from ..errors import APIConnectionError, APIError, NotFoundError, ServerError
+from .engine import Job, run
+from .journal import Journal
+from .outcome import Skipped
+from .people import Person, people_from
+from .progress import ProgressCallback
+
+if TYPE_CHECKING:
+    from .._client import Client
+
+__all__ = ["ROLES", "Enrolment", "EnrolmentError", "Role", "enrol", "enrol_many"]
+
+Role = Literal["learner", "facilitator", "marker"]
+ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
+
+ENROLLED = "enrolled"
+WOULD_ENROL = "would enrol"
+WOULD_CREATE = "would create the user and enrol"
+_MAX_SENDS = 6
+
+
+@attrs.frozen
+class Enrolment:
+    """One person to enrol into one offering with one role (a bulk job item)."""
+
+    offering_id: str
+    person: Person
+    role: Role = "learner"
+
+    @property
+    def email(self) -> str:
+        return self.person.email
+
+    def key(self) -> str:
+        """Stable across runs: offering, lower-cased email and role."""
+        return f"{self.offering_id}/{self.email.lower()}/{self.role}"
+
+
+class EnrolmentError(APIError):
+    """The API refused one person of a batch (a 207 answer item); ``name``/``details`` say why."""
+
+
+def _role_of(member: Mapping[str, Any]) -> Role:
+    if member.get("isFacilitator"):
+        return "facilitator"
+    if member.get("isMarker"):
+        return "marker"
+    return "learner"
+
+
+class _Members:
+    """Who is in one offering: read once, then again only after an uncertain write."""
+
+    def __init__(self, iq: Client, offering_id: str) -> None:
+        self._iq = iq
+        self._offering_id = offering_id
+        self.roles: dict[str, Role] = {}
+        self._first: asyncio.Task[None] | None = None
+        self._refresh: asyncio.Task[None] | None = None
+        self._reads = 0  # number of the latest read started
+        self._refresh_read = 0
+
+    @property
+    def reads(self) -> int:
+        return self._reads
+
+    async def _read(self) -> None:
+        rows = await self._iq.offerings.users.list(self._offering_id)
+        for row in rows or ():
+            if isinstance(row, Mapping) and isinstance(row.get("email"), str):
+                self.roles[row["email"].lower()] = _role_of(row)
+
+    async def known(self) -> dict[str, Role]:
+        """The members as first read (a failed read is tried again by the next caller)."""
+        if self._first is None or (self._first.done() and _transient(self._first)):
+            self._reads += 1
+            self._first = asyncio.ensure_future(self._read())
+        await asyncio.shield(self._first)
+        return self.roles
+
+    async def fresh(self, after: int) -> dict[str, Role]:
+        """Members read by a request started after read number ``after`` was started."""
+        while True:
+            task = self._refresh
+            if task is not None and self._refresh_read > after:
+                await asyncio.shield(task)
+                return self.roles
+            if task is not None and not task.done():
+                await asyncio.wait([task])
+                continue
+            self._reads += 1
+            self._refresh_read = self._reads
+            self._refresh = asyncio.ensure_future(self._read())
+
+
+def _transient(task: asyncio.Task[None]) -> bool:
+    if task.cancelled():
+        return True
+    error = task.exception()
+    return error is not None and not (isinstance(error, APIError) and error.status < 500)
+
+
+@attrs.define
+class _Waiting:
+    item: Enrolment
+    future: asyncio.Future[AddUserOutcome]
+
+
+class _Batcher:
+    """Groups people bound for the same offering into one request.
+
+    A batch is sent when it holds ``batch_size`` people, or when no more people have joined it
+    for two turns of the event loop; at most ``concurrency`` requests are in flight. While a
+    batch waits for a free request slot, it keeps filling.
+    """
+
+    def __init__(self, iq: Client, *, batch_size: int, concurrency: int, send_invite: bool | None):
+        self._iq = iq
+        self._batch_size = batch_size
+        self._slots = asyncio.Semaphore(concurrency)
+        self._send_invite = send_invite
+        self._open: dict[str, list[_Waiting]] = {}
+        self._flushers: dict[str, asyncio.Task[None]] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+        self.batches = 0
+
+    async def add(self, item: Enrolment) -> AddUserOutcome:
+        future: asyncio.Future[AddUserOutcome] = asyncio.get_running_loop().create_future()
+        waiting = _Waiting(item, future)
+        self._open.setdefault(item.offering_id, []).append(waiting)
+        if item.offering_id not in self._flushers:
+            self._flushers[item.offering_id] = asyncio.ensure_future(self._flush(item.offering_id))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            queue = self._open.get(item.offering_id, [])
+            if waiting in queue:
+                queue.remove(waiting)
+            if not any(not w.future.done() for q in self._open.values() for w in q):
+                self.close()
+            raise
+
+    def close(self) -> None:
+        """Cancel every flush and send still running (the job was cancelled)."""
+        for task in [*self._flushers.values(), *self._sending]:
+            task.cancel()
+
+    async def _flush(self, offering_id: str) -> None:
+        try:
+            queue = self._open[offering_id]
+            while queue:
+                size = -1
+                quiet = 0
+                while len(queue) < self._batch_size and quiet < 2:
+                    quiet = quiet + 1 if len(queue) == size else 0
+                    size = len(queue)
+                    await asyncio.sleep(0)
+                await self._slots.acquire()
+                batch = queue[: self._batch_size]
+                del queue[: self._batch_size]
+                batch = [w for w in batch if not w.future.done()]
+                if not batch:
+                    self._slots.release()
+                    continue
+                task = asyncio.ensure_future(self._send(offering_id, batch))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+        finally:
+            del self._flushers[offering_id]
+            if self._open.get(offering_id) == []:
+                del self._open[offering_id]
+
+    def _wire(self, item: Enrolment) -> dict[str, Any]:
+        user = item.person.wire()
+        if item.role == "facilitator":
+            user["isFacilitator"] = True
+        elif item.role == "marker":
+            user["isMarker"] = True
+        if self._send_invite is not None:
+            user["sendInvite"] = self._send_invite
+        return user
+
+    async def _send(self, offering_id: str, batch: list[_Waiting]) -> None:
+        try:
+            self.batches += 1
+            try:
+                result = await self._iq.offerings.users.add(
+                    offering_id, [self._wire(w.item) for w in batch]
+                )
+            except APIError as exc:
+                if len(batch) > 1 and 400 <= exc.status < 500 and exc.status not in (401, 403, 404):
+                    # The whole batch was refused with one error: find each person's own answer.
+                    await asyncio.gather(*(self._send_alone(offering_id, w) for w in batch))
+                    return
+                _fail(batch, exc)
+                return
+            except Exception as exc:
+                _fail(batch, exc)
+                return
+            for waiting, outcome in zip(batch, result.items, strict=True):
+                if not waiting.future.done():
+                    waiting.future.set_result(outcome)
+        finally:
+            self._slots.release()
+
+    async def _send_alone(self, offering_id: str, waiting: _Waiting) -> None:
+        try:
+            self.batches += 1
+            result = await self._iq.offerings.users.add(offering_id, [self._wire(waiting.item)])
+        except Exception as exc:
+            _fail([waiting], exc)
+            return
+        if not waiting.future.done():
+            waiting.future.set_result(result.items[0])
+
+
+def _fail(batch: Iterable[_Waiting], exc: Exception) -> None:
+    for waiting in batch:
+        if not waiting.future.done():
+            waiting.future.set_exception(exc)
+
+
+def _uncertain(exc: BaseException) -> bool:
+    """Whether a failed write may have been applied (look before sending it again)."""
+    return isinstance(exc, APIConnectionError | ServerError)
+
+
+def _already(role: Role, wanted: Role) -> Skipped:
+    return Skipped("already enrolled" if role == wanted else f"already enrolled as {role}")
+
+
+class _Enroller:
+    def __init__(
+        self,
+        iq: Client,
+        *,
+        create_missing_users: bool,
+        dry_run: bool,
+        batcher: _Batcher,
+    ) -> None:
+        self._iq = iq
+        self._create = create_missing_users
+        self._dry_run = dry_run
+        self._batcher = batcher
+        self._members: dict[str, _Members] = {}
+
+    def members(self, offering_id: str) -> _Members:
+        found = self._members.get(offering_id)
+        if found is None:
+            found = self._members[offering_id] = _Members(self._iq, offering_id)
+        return found
+
+    async def _user_exists(self, email: str) -> bool:
+        try:
+            await self._iq.users.get(email)
+        except NotFoundError:
+            return False
+        return True
+
+    async def enrol(self, item: Enrolment) -> str | Skipped:
+        members = self.members(item.offering_id)
+        role = (await members.known()).get(item.email.lower())
+        if role is not None:
+            return _already(role, item.role)
+        if self._dry_run or not self._create:
+            exists = await self._user_exists(item.email)
+            if not exists and not self._create:
+                raise LookupError(
+                    f"no user {item.email}; pass create_missing_users=True to create it"
+                )
+            if self._dry_run:
+                return WOULD_ENROL if exists else WOULD_CREATE
+        sends = 0
+        while True:
+            sends += 1
+            try:
+                outcome = await self._batcher.add(item)
+            except APIError as exc:
+                if exc.name == "ObjectExistsError":
+                    return Skipped("already enrolled")
+                if not _uncertain(exc) or sends >= _MAX_SENDS:
+                    raise
+            except APIConnectionError:
+                if sends >= _MAX_SENDS:
+                    raise
+            else:
+                if outcome.status == "succeeded":
+                    members.roles[item.email.lower()] = item.role
+                    return ENROLLED
+                error = outcome.error
+                if outcome.status == "failed" and error is not None:
+                    if error.name == "ObjectExistsError":
+                        return Skipped("already enrolled")
+                    raise EnrolmentError(
+                        207,
+                        name=error.name,
+                        details=error.details,
+                        body=error.raw,
+                        method="POST",
+                        url=f"/offerings/{item.offering_id}/users",
+                    )
+                if sends >= _MAX_SENDS:
+                    raise EnrolmentError(
+                        207, details="the API gave no result for this person", method="POST"
+                    )
+            # The write may have been applied: look (with a read started from now on) before
+            # sending it again.
+            if item.email.lower() in await members.fresh(members.reads):
+                return ENROLLED
+
+    async def verify(self, item: Enrolment) -> str | bool:
+        """For the engine: whether an interrupted enrolment was in fact applied."""
+        members = self.members(item.offering_id)
+        return ENROLLED if item.email.lower() in await members.fresh(members.reads) else False
+
+
+def _check_role(role: str) -> Role:
+    for known in ROLES:
+        if role == known:
+            return known
+    raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
+def _positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, not {value!r}")
+    return value
+
+
+def enrol_many(
+    iq: Client,
+    offering_ids: Sequence[str],
+    people: Iterable[object],
+    *,
+    role: Role = "learner",
+    create_missing_users: bool = True,
+    send_invite: bool | None = None,
+    dry_run: bool = False,
+    concurrency: int = 10,
+    batch_size: int = 50,
+    journal: Journal | str | os.PathLike[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    max_failures: int | None = None,
+    max_failure_rate: float | None = None,
+) -> Job[Enrolment, str]:
+    """Enrol every person into every offering; returns the bulk :class:`Job` (not yet started).
+
+    ``await job`` runs it and returns the :class:`Summary`; ``async for outcome in job`` streams
+    one :class:`Outcome` per (offering, person) with the :class:`Enrolment` as its item;
+    ``await job.wait(ledger="out.csv")`` also writes the ledger.
+
+    ``people``: emails, mappings (``email``, ``firstName``/``first_name``, ``lastName``,
+    ``personId``, ``tags``), :class:`Person` or ``OfferingUserInput`` objects. They are all
+    checked now: :class:`PeopleError` lists every bad entry and nothing is sent.
+
+    Outcomes: ``succeeded`` with value ``"enrolled"``; ``skipped`` ("already enrolled", or
+    "already enrolled as <role>" when the person holds another role); ``failed`` with the API's
+    error for that person. Users that do not exist are created by the enrolment itself; with
+    ``create_missing_users=False`` they fail instead. ``send_invite`` is sent when given.
+    ``dry_run=True`` writes nothing: people who would be enrolled end ``succeeded`` with value
+    ``"would enrol"`` or ``"would create the user and enrol"``.
+
+    ``concurrency`` bounds the requests in flight and ``batch_size`` the people per request.
+    With ``journal``, a re-run redoes nothing recorded as done, and people whose request was
+    interrupted are looked up in the offering before being sent again.
+    """
+    wanted = _check_role(role)
+    _positive("concurrency", concurrency)
+    _positive("batch_size", batch_size)
+    if isinstance(offering_ids, str):
+        raise TypeError("offering_ids must be a list of offering ids; use enrol() for one")
+    ids = list(dict.fromkeys(offering_ids))
+    if not ids or not all(isinstance(o, str) and o for o in ids):
+        raise ValueError("offering_ids must be a non-empty list of offering ids")
+    checked = people_from(people)
+    items = [Enrolment(o, p, wanted) for o in ids for p in checked]
+    batcher = _Batcher(
+        iq,
+        batch_size=1 if dry_run else batch_size,
+        concurrency=concurrency,
+        send_invite=send_invite,
+    )
+    enroller = _Enroller(
+        iq, create_missing_users=create_missing_users, dry_run=dry_run, batcher=batcher
+    )
+    fn: Callable[[Enrolment], Awaitable[str | Skipped]] = enroller.enrol
+    return run(
+        fn,
+        items,
+        concurrency=concurrency if dry_run else concurrency * batch_size,
+        key=Enrolment.key,
+        journal=None if dry_run else journal,
+        verify=enroller.verify,
+        on_progress=on_progress,
+        max_failures=max_failures,
+        max_failure_rate=max_failure_rate,
+    )
+
+
+def enrol(
+    iq: Client,
+    offering_id: str,
+    people: Iterable[object],
+    *,
+    role: Role = "learner",
+    create_missing_users: bool = True,
+    send_invite: bool | None = None,
+    dry_run: bool = False,
+    concurrency: int = 10,
+    batch_size: int = 50,
+    journal: Journal | str | os.PathLike[str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    max_failures: int | None = None,
+    max_failure_rate: float | None = None,
+) -> Job[Enrolment, str]:
+    """Enrol ``people`` into one offering; see :func:`enrol_many` for everything else."""
+    if not isinstance(offering_id, str) or not offering_id:
+        raise ValueError(f"offering_id must be a non-empty string, not {offering_id!r}")
+    return enrol_many(
+        iq,
+        [offering_id],
+        people,
+        role=role,
+        create_missing_users=create_missing_users,
+        send_invite=send_invite,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        batch_size=batch_size,
+        journal=journal,
+        on_progress=on_progress,
+        max_failures=max_failures,
+        max_failure_rate=max_failure_rate,
+    )
