@@ -84,8 +84,10 @@ async def _demo(
     output: Output, people_count: int, offering_count: int, concurrency: int, out_dir: Path
 ) -> int:
     from ... import Client, RateLimit, RetryPolicy
+    from ...bulk import enrol_many
+    from ...bulk.analytics import select_offerings
     from ...testing import FakeIQualify, Faults
-    from ..jobs import KINDS, choose_offerings, enrol_job, enrolments
+    from ..jobs import KINDS
     from .export import run_export
 
     faults = Faults(
@@ -110,29 +112,29 @@ async def _demo(
         retry = RetryPolicy(max_retries=5, backoff_base=0.05, backoff_max=1.0)
         started = time.monotonic()
         async with Client(api_key=key, base_url=fake.base_url, rate_limit=limit, retry=retry) as iq:
-            current = sorted(await choose_offerings(iq, "current"))[:offering_count]
+            current = sorted(await select_offerings(iq, "current"))[:offering_count]
             people = demo_people(people_count)
-            items = enrolments(current, people, "learner")
+            enrolments = len(current) * len(people)
             output.line(
                 f"Enrolling {len(people)} new people into {len(current)} current offerings: "
-                f"{len(items)} enrolments"
+                f"{enrolments} enrolments"
             )
             enrol_ledger = out_dir / "enrol-ledger.csv"
             with output.jobs() as bars:
-                job = enrol_job(
+                job = enrol_many(
                     iq,
-                    items,
-                    dry_run=False,
+                    current,
+                    people,
                     concurrency=concurrency,
                     journal=out_dir / "enrol-journal.db",
-                    on_progress=bars.track("enrol", len(items)),
+                    on_progress=bars.track("enrol", enrolments),
                 )
                 enrolled = await job.wait(ledger=enrol_ledger)
             export = await run_export(
                 output, iq, "all", list(KINDS), out_dir / "analytics", "jsonl", concurrency
             )
             elapsed = time.monotonic() - started
-            accounted = enrolled.total == len(items) and enrolled.ok and export.summary.ok
+            accounted = enrolled.total == enrolments and enrolled.ok and export.summary.ok
             if output.json:
                 output.print_json(
                     {

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,12 @@ from ..output import Output
 from ..people import read_people
 from ..report import show_summaries, show_traffic, summary_json, summary_row
 from ..state import State
+
+if TYPE_CHECKING:
+    from ...bulk import Person
+    from ...bulk.enrol import Role
+
+ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
 
 
 @click.command(short_help="Enrol the people of a CSV file into offerings.")
@@ -31,7 +37,7 @@ from ..state import State
 )
 @click.option(
     "--role",
-    type=click.Choice(["learner", "facilitator", "marker"]),
+    type=click.Choice(ROLES),
     default="learner",
     show_default=True,
     help="Role in the offerings.",
@@ -50,7 +56,7 @@ from ..state import State
     type=click.IntRange(1, 200),
     default=10,
     show_default=True,
-    help="Enrolments in flight at once.",
+    help="Requests in flight at once (each enrols up to 50 people).",
 )
 @click.option(
     "--ledger",
@@ -105,7 +111,7 @@ async def _enrol(
     output: Output,
     client_kwargs: dict[str, Any],
     offering_ids: list[str],
-    people: list[dict[str, Any]],
+    people: list[Person],
     role: str,
     dry_run: bool,
     journal: Path | None,
@@ -113,23 +119,25 @@ async def _enrol(
     ledger: Path,
 ) -> int:
     from ... import Client
-    from ..jobs import enrol_job, enrolments
+    from ...bulk import enrol_many
 
-    items = enrolments(offering_ids, people, role)
+    enrolments = len(offering_ids) * len(people)
     verb = "Checking" if dry_run else "Enrolling"
     output.line(
-        f"{verb} {len(people)} people into {len(offering_ids)} offering(s) as {role}: {len(items)} enrolments"
+        f"{verb} {len(people)} people into {len(offering_ids)} offering(s) as {role}: {enrolments} enrolments"
     )
     started = time.monotonic()
     async with Client(**client_kwargs) as iq:
         with output.jobs() as bars:
-            job = enrol_job(
+            job = enrol_many(
                 iq,
-                items,
+                offering_ids,
+                people,
+                role=_role(role),
                 dry_run=dry_run,
                 concurrency=concurrency,
                 journal=journal,
-                on_progress=bars.track("dry run" if dry_run else "enrol", len(items)),
+                on_progress=bars.track("dry run" if dry_run else "enrol", enrolments),
             )
             summary = await job.wait(ledger=ledger)
         elapsed = time.monotonic() - started
@@ -153,4 +161,11 @@ async def _enrol(
                 output.line(
                     "Some enrolments did not succeed: see the ledger; fix and re-run (people already enrolled are skipped)."
                 )
-    return EXIT_OK if summary.ok and summary.total == len(items) else EXIT_FAILURES
+    return EXIT_OK if summary.ok and summary.total == enrolments else EXIT_FAILURES
+
+
+def _role(role: str) -> Role:
+    for known in ROLES:
+        if role == known:
+            return known
+    raise click.BadParameter(f"unknown role {role!r}", param_hint="--role")

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -16,6 +16,9 @@ from ..options import connection_options, output_options
 from ..output import Output
 from ..report import show_summaries, show_traffic, summary_json, summary_row
 from ..state import State
+
+if TYPE_CHECKING:
+    from ...bulk import ExportReport
 
 
 @click.command("export-analytics", short_help="Export analytics of offerings to JSONL/CSV files.")
@@ -113,26 +116,21 @@ async def _export(
 
 
 class ExportResult:
-    def __init__(
-        self,
-        summary: Any,
-        files: dict[str, Path],
-        rows: dict[str, int],
-        ledger: Path,
-        offerings: int,
-    ) -> None:
-        self.summary = summary
-        self.files = files
-        self.rows = rows
-        self.ledger = ledger
-        self.offerings = offerings
+    """An export's report with its terminal and JSON renderings (used by ``demo`` too)."""
+
+    def __init__(self, report: ExportReport) -> None:
+        self.report = report
+        self.summary = report.summary
+        assert report.ledger is not None
+        self.ledger: Path = report.ledger
 
     def as_json(self) -> dict[str, Any]:
+        report = self.report
         return {
-            "export": summary_json(self.summary),
-            "offerings": self.offerings,
+            "export": summary_json(report.summary),
+            "offerings": len(report.offering_ids),
             "files": {
-                k: {"path": str(p), "rows": self.rows.get(k, 0)} for k, p in self.files.items()
+                k: {"path": str(p), "rows": report.rows.get(k, 0)} for k, p in report.files.items()
             },
             "ledger": str(self.ledger),
         }
@@ -142,7 +140,7 @@ class ExportResult:
         output.table(
             None,
             ("file", "rows"),
-            [(p.name, self.rows.get(k, 0)) for k, p in sorted(self.files.items())],
+            [(p.name, self.report.rows.get(k, 0)) for k, p in sorted(self.report.files.items())],
         )
         output.line(f"Ledger: {self.ledger}")
 
@@ -156,26 +154,27 @@ async def run_export(
     fmt: str,
     concurrency: int,
 ) -> ExportResult:
-    """Plan and run the export job, with a progress bar; used by ``demo`` too."""
-    from ..jobs import KindFiles, choose_offerings, export_job, plan_reads
+    """Run the export with a progress bar; used by ``demo`` too."""
+    from ...bulk import export_analytics
 
-    offering_ids = await choose_offerings(iq, which)
-    reads = await plan_reads(iq, offering_ids, kinds)
-    output.line(
-        f"Exporting {len(kinds)} kind(s) of analytics for {len(offering_ids)} offering(s): {len(reads)} reports"
-    )
-    files = KindFiles(out_dir)
-    ledger = out_dir / "export-ledger.csv"
-    try:
-        with output.jobs() as bars:
-            job = export_job(
-                iq,
-                reads,
-                files,
-                concurrency=concurrency,
-                on_progress=bars.track("export analytics", len(reads)),
-            )
-            summary = await job.wait(ledger=ledger)
-    finally:
-        paths = files.close(fmt)
-    return ExportResult(summary, paths, dict(files.rows), ledger, len(offering_ids))
+    where = f"{len(which)} offering(s)" if isinstance(which, list) else f"{which} offerings"
+    output.line(f"Exporting {len(kinds)} kind(s) of analytics for {where}")
+    with output.jobs() as bars:
+        report = await export_analytics(
+            iq,
+            which if isinstance(which, list) else _which(which),
+            kinds,
+            out_dir=out_dir,
+            format="csv" if fmt == "csv" else "jsonl",
+            concurrency=concurrency,
+            on_progress=bars.track("export analytics"),
+        )
+    return ExportResult(report)
+
+
+def _which(which: str) -> Literal["all", "current"]:
+    if which == "current":
+        return "current"
+    if which == "all":
+        return "all"
+    raise CommandError(f"choose --all, --current or --offering, not {which!r}")
