@@ -6,6 +6,7 @@ import asyncio
 import logging
 import platform
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -146,6 +147,9 @@ class BaseClient:
         max_concurrency: int | Unset | None = UNSET,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
+        self._key_pattern = re.compile(
+            rf"(?<![A-Za-z0-9_\-]){re.escape(self._api_key)}(?![A-Za-z0-9_\-])"
+        )
         self._base_url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._base_str = str(self._base_url)
         if auth_scheme is not None and (
@@ -605,7 +609,14 @@ class BaseClient:
         return error
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, _REDACTED) if self._api_key in text else text
+        """Hide the API key wherever it stands as a whole token in ``text``.
+
+        Matching whole tokens only keeps a short key from mangling unrelated words that happen
+        to contain it, while a key echoed back (``Bearer KEY``, ``"KEY"``) is still hidden.
+        """
+        if self._api_key not in text:
+            return text
+        return self._key_pattern.sub(_REDACTED, text)
 
     def _decode_success(self, method: str, url: URL, status: int, raw: bytes) -> Any:
         if status == 204 or not raw.strip():

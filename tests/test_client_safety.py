@@ -76,3 +76,13 @@ async def test_events_and_stats_describe_each_attempt(server: RecordingServer) -
     assert len(started) == 1 and len(received) == 1
     assert received[0].path == "/offerings/{offeringId}" and received[0].status == 200
     assert received[0].url.endswith("/v1/offerings/o%201") and received[0].elapsed >= 0
+
+
+async def test_short_key_is_redacted_as_a_token_without_mangling_words(
+    server: RecordingServer,
+) -> None:
+    server.reply(404, {"name": "ObjectNotFoundError", "details": "Thok offering; key k rejected, check key k."})
+    async with Client(api_key="k", base_url=server.base_url, **plain_client_options()) as iq:
+        with pytest.raises(APIError) as info:
+            await iq.request("GET", "/offerings/Thok")
+    assert info.value.details == "Thok offering; key *** rejected, check key ***."
