@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -223,3 +224,21 @@ def test_read_people_csv_names_bad_lines_and_accepts_any_header_case(tmp_path: P
     with pytest.raises(PeopleError, match="unknown column"):
         (tmp_path / "h.csv").write_text("mail\nx@y.z\n")
         bulk.read_people_csv(tmp_path / "h.csv")
+
+
+async def test_cancelling_an_enrolment_leaves_no_request_behind() -> None:
+    async with FakeIQualify(KEY, seed="demo", faults=Faults(latency_ms=100)) as fake:
+        offering_id = first_offering(fake)
+        people = [f"cancel.{n}@example.org" for n in range(40)]
+        async with client(fake) as iq:
+            job = bulk.enrol(iq, offering_id, people, batch_size=10, concurrency=2)
+            async for _ in job:
+                break  # leave after the first outcome, with batches still in flight
+            await job.aclose()
+            leftovers = job.leftovers
+            await asyncio.sleep(0.3)
+        assert job.summary.cancelled
+        assert {o.status for o in leftovers} <= {Status.UNPROCESSED, Status.SUCCEEDED}
+        enrolled = set(people) & set(fake.state.offering(offering_id).enrolments)
+        assert len(enrolled) <= 20  # at most the two batches that were in flight
+        assert not [t for t in asyncio.all_tasks() if "_send" in repr(t) or "_flush" in repr(t)]

@@ -46,9 +46,14 @@ _MAX_SHOWN = 20
 class PeopleError(ValueError):
     """Some people are not valid; ``problems`` lists each as ``(where, message)``."""
 
-    def __init__(self, source: str, problems: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self, source: str, problems: Sequence[tuple[str, str]], *, whole_file: bool = False
+    ) -> None:
         self.source = source
         self.problems = list(problems)
+        if whole_file:
+            super().__init__(f"{source}: {problems[0][1]}")
+            return
         shown = "; ".join(f"{where}: {message}" for where, message in self.problems[:_MAX_SHOWN])
         more = len(self.problems) - _MAX_SHOWN
         extra = f"; and {more} more" if more > 0 else ""
@@ -206,13 +211,17 @@ def read_people_csv(path: str | os.PathLike[str]) -> list[Person]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise PeopleError(where, [("file", f"cannot read it: {exc.strerror or exc}")]) from None
+        raise PeopleError(
+            where, [("file", f"cannot read it: {exc.strerror or exc}")], whole_file=True
+        ) from None
     except UnicodeDecodeError:
-        raise PeopleError(where, [("file", "not UTF-8 text")]) from None
+        raise PeopleError(where, [("file", "not UTF-8 text")], whole_file=True) from None
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None:
-        raise PeopleError(where, [("line 1", "empty file; expected a header row with email")])
+        raise PeopleError(
+            where, [("line 1", "empty file; expected a header row with email")], whole_file=True
+        )
     names = [_normalise(h) for h in header]
     unknown = [h for h, n in zip(header, names, strict=True) if n not in CSV_COLUMNS]
     if unknown:
@@ -225,9 +234,12 @@ def read_people_csv(path: str | os.PathLike[str]) -> list[Person]:
                     f"expected {', '.join(CSV_COLUMNS.values())}",
                 )
             ],
+            whole_file=True,
         )
     if "email" not in names:
-        raise PeopleError(where, [("line 1", f"no email column (columns: {', '.join(header)})")])
+        raise PeopleError(
+            where, [("line 1", f"no email column (columns: {', '.join(header)})")], whole_file=True
+        )
     people: list[Person] = []
     problems: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
@@ -258,5 +270,5 @@ def read_people_csv(path: str | os.PathLike[str]) -> list[Person]:
     if problems:
         raise PeopleError(where, problems)
     if not people:
-        raise PeopleError(where, [("file", "no people to enrol")])
+        raise PeopleError(where, [("file", "no people to enrol")], whole_file=True)
     return people
