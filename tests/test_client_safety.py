@@ -81,7 +81,10 @@ async def test_events_and_stats_describe_each_attempt(server: RecordingServer) -
 async def test_short_key_is_redacted_as_a_token_without_mangling_words(
     server: RecordingServer,
 ) -> None:
-    server.reply(404, {"name": "ObjectNotFoundError", "details": "Thok offering; key k rejected, check key k."})
+    server.reply(
+        404,
+        {"name": "ObjectNotFoundError", "details": "Thok offering; key k rejected, check key k."},
+    )
     async with Client(api_key="k", base_url=server.base_url, **plain_client_options()) as iq:
         with pytest.raises(APIError) as info:
             await iq.request("GET", "/offerings/Thok")
