@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from types import NoneType, UnionType
+from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -90,6 +91,25 @@ def _input_unstructure(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     return to_wire
 
 
+def _is_optional(tp: Any) -> bool:
+    return (
+        get_origin(tp) in (Union, UnionType) and len(get_args(tp)) == 2 and NoneType in get_args(tp)
+    )
+
+
+def _optional_structure(tp: Any) -> Callable[[Any, Any], Any]:
+    # cattrs' generic union handling re-dispatches on every call; every model field is
+    # ``T | None``, so resolving T's hook once halves the cost of decoding a model.
+    inner = next(arg for arg in get_args(tp) if arg is not NoneType)
+    hook = converter.get_structure_hook(inner)
+
+    def structure(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure
+
+
+converter.register_structure_hook_factory(_is_optional, _optional_structure)
 converter.register_structure_hook_factory(_is_model, _model_structure)
 converter.register_unstructure_hook_factory(_is_input, _input_unstructure)
 
