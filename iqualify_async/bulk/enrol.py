@@ -130,8 +130,10 @@ class _Batcher:
     """Groups people bound for the same offering into one request.
 
     A batch is sent when it holds ``batch_size`` people, or when no more people have joined it
-    for two turns of the event loop; at most ``concurrency`` requests are in flight. While a
-    batch waits for a free request slot, it keeps filling.
+    for two turns of the event loop; at most ``concurrency`` requests are in flight. A batch
+    filled while a request slot is free is sent by the task that filled it, with no task or
+    loop turn in between (with ``batch_size=1`` every request goes this way). Otherwise the
+    offering's flush task sends it; while it waits for a free slot, it keeps filling.
     """
 
     def __init__(self, iq: Client, *, batch_size: int, concurrency: int, send_invite: bool | None):
@@ -147,10 +149,14 @@ class _Batcher:
     async def add(self, item: Enrolment) -> AddUserOutcome:
         future: asyncio.Future[AddUserOutcome] = asyncio.get_running_loop().create_future()
         waiting = _Waiting(item, future)
-        self._open.setdefault(item.offering_id, []).append(waiting)
-        if item.offering_id not in self._flushers:
-            self._flushers[item.offering_id] = asyncio.ensure_future(self._flush(item.offering_id))
+        offering_id = item.offering_id
+        queue = self._open.setdefault(offering_id, [])
+        queue.append(waiting)
         try:
+            if len(queue) >= self._batch_size and not self._slots.locked():
+                await self._send_now(offering_id, queue, waiting)
+            elif offering_id not in self._flushers:
+                self._flushers[offering_id] = asyncio.ensure_future(self._flush(offering_id))
             return await future
         except asyncio.CancelledError:
             queue = self._open.get(item.offering_id, [])
@@ -158,6 +164,32 @@ class _Batcher:
                 queue.remove(waiting)
             if not any(not w.future.done() for q in self._open.values() for w in q):
                 self.close()
+            raise
+
+    async def _send_now(self, offering_id: str, queue: list[_Waiting], own: _Waiting) -> None:
+        """Send the full batch at the head of ``queue`` from the calling task.
+
+        The caller has checked that a slot is free, so taking it does not suspend. Should the
+        caller be cancelled mid-request, the others in its batch learn that their write is
+        uncertain (they look before sending again) rather than waiting for ever.
+        """
+        batch = [w for w in queue[: self._batch_size] if not w.future.done()]
+        del queue[: self._batch_size]
+        if not queue and offering_id not in self._flushers:  # a flusher holds on to its queue
+            del self._open[offering_id]
+        await self._slots.acquire()
+        try:
+            await self._send(offering_id, batch)
+        except asyncio.CancelledError:
+            _fail(
+                [w for w in batch if w is not own],
+                APIConnectionError(
+                    "the request carrying this person was cancelled",
+                    method="POST",
+                    url=f"/offerings/{offering_id}/users",
+                    request_sent=None,
+                ),
+            )
             raise
 
     def close(self) -> None:
