@@ -118,6 +118,29 @@ def test_enrol_good_csv_enrols_everyone_and_writes_the_ledger(
     assert sum(fake.stats.writes.values()) == writes
 
 
+def test_batch_size_sets_the_people_per_request(fake: FakeIQualify, tmp_path: Path) -> None:
+    add = "POST /offerings/{offeringId}/users"
+    offering_id = current_offerings(fake)[0]
+    rows = "".join(f"size.{n}@example.org\n" for n in range(5))
+    people = write_csv(tmp_path / "p.csv", "email\n" + rows)
+    code, _, err = run(fake, "enrol", "--offering", offering_id, str(people), "--batch-size", "0")
+    assert code == 2 and "--batch-size" in err
+    assert fake.stats.by_route[add] == 0
+    ledger = str(tmp_path / "l.csv")
+    args = ("enrol", "--offering", offering_id, str(people), "--ledger", ledger, "--json")
+    code, out, err = run(fake, *args, "--batch-size", "2")
+    assert code == 0, err
+    assert json.loads(out)["enrol"]["succeeded"] == 5
+    assert fake.stats.by_route[add] == 3  # 2 + 2 + 1
+    enrolled = fake.state.offering(offering_id).enrolments
+    assert {f"size.{n}@example.org" for n in range(5)} <= set(enrolled)
+    # Without the option, the library's default batch carries all five in one request.
+    other = current_offerings(fake)[1]
+    code, out, err = run(fake, "enrol", "--offering", other, str(people), "--ledger", ledger)
+    assert code == 0, err
+    assert fake.stats.by_route[add] == 4
+
+
 def test_bad_rows_are_listed_by_line_and_nothing_is_sent(
     fake: FakeIQualify, tmp_path: Path
 ) -> None:

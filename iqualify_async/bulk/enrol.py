@@ -28,7 +28,15 @@ from .progress import ProgressCallback
 if TYPE_CHECKING:
     from .._client import Client
 
-__all__ = ["ROLES", "Enrolment", "EnrolmentError", "Role", "enrol", "enrol_many"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "ROLES",
+    "Enrolment",
+    "EnrolmentError",
+    "Role",
+    "enrol",
+    "enrol_many",
+]
 
 Role = Literal["learner", "facilitator", "marker"]
 ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
@@ -37,6 +45,8 @@ ENROLLED = "enrolled"
 WOULD_ENROL = "would enrol"
 WOULD_CREATE = "would create the user and enrol"
 _MAX_SENDS = 6
+DEFAULT_BATCH_SIZE = 50
+"""People per ``POST /offerings/{offeringId}/users`` request unless told otherwise."""
 
 
 @attrs.frozen
@@ -389,7 +399,7 @@ def enrol_many(
     send_invite: bool | None = None,
     dry_run: bool = False,
     concurrency: int = 10,
-    batch_size: int = 50,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     journal: Journal | str | os.PathLike[str] | None = None,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
@@ -459,7 +469,7 @@ def enrol(
     send_invite: bool | None = None,
     dry_run: bool = False,
     concurrency: int = 10,
-    batch_size: int = 50,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     journal: Journal | str | os.PathLike[str] | None = None,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ...bulk.enrol import DEFAULT_BATCH_SIZE
 from ..app import configure_logging
 from ..errors import EXIT_FAILURES, EXIT_OK
 from ..options import connection_options, output_options
@@ -56,7 +57,14 @@ ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
     type=click.IntRange(1, 200),
     default=10,
     show_default=True,
-    help="Requests in flight at once (each enrols up to 50 people).",
+    help="Requests in flight at once (each enrols up to --batch-size people).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="People per enrolment request (the API takes a list).",
 )
 @click.option(
     "--ledger",
@@ -75,6 +83,7 @@ def enrol(
     dry_run: bool,
     journal: Path | None,
     concurrency: int,
+    batch_size: int,
     ledger: Path | None,
 ) -> int:
     """Enrol everyone in PEOPLE.csv into each --offering, creating users that do not exist.
@@ -102,6 +111,7 @@ def enrol(
             dry_run,
             journal,
             concurrency,
+            batch_size,
             ledger,
         )
     )
@@ -116,6 +126,7 @@ async def _enrol(
     dry_run: bool,
     journal: Path | None,
     concurrency: int,
+    batch_size: int,
     ledger: Path,
 ) -> int:
     from ... import Client
@@ -136,6 +147,7 @@ async def _enrol(
                 role=_role(role),
                 dry_run=dry_run,
                 concurrency=concurrency,
+                batch_size=batch_size,
                 journal=journal,
                 on_progress=bars.track("dry run" if dry_run else "enrol", enrolments),
             )
