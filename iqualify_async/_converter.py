@@ -15,7 +15,6 @@ from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
 from ._types import Unset
 from .errors import ResponseDecodeError
@@ -56,23 +55,48 @@ def _is_input(cls: Any) -> bool:
     return isinstance(cls, type) and attrs.has(cls) and getattr(cls, "__iq_input__", False)
 
 
+_PRIMITIVES: Final = (str, int, float, bool)
+
+
 def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
-    overrides: dict[str, Any] = {
-        f.name: override(omit=True) if f.name == "raw" else override(rename=wire_name(f))
-        for f in attrs.fields(cls)
-    }
-    build = make_dict_structure_fn(cls, converter, **overrides)
-    setattr_ = object.__setattr__
+    """Compile one straight-line structure function for a response model.
 
-    def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise TypeError(
-                f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
+    Each field reads its wire key once; ``str``/``int``/``float``/``bool`` values of the right
+    class are taken as they are, everything else goes through the converter's hook for the
+    field's type, looked up here once rather than on every call.
+    """
+    attrs.resolve_types(cls)
+    namespace: dict[str, Any] = {"cls": cls, "Mapping": Mapping, "TypeError": TypeError}
+    lines = [
+        "def structure(o, _):",
+        "    if not isinstance(o, Mapping):",
+        "        raise TypeError(f'expected a JSON object for {cls.__name__}, "
+        "got {type(o).__name__}')",
+        "    g = o.get",
+    ]
+    arguments = []
+    for index, field in enumerate(attrs.fields(cls)):
+        if field.name == "raw":
+            continue
+        tp = field.type
+        if _is_optional(tp):
+            tp = next(arg for arg in get_args(tp) if arg is not NoneType)
+        lines.append(f"    v = g({wire_name(field)!r})")
+        if tp is Any:
+            lines.append(f"    a{index} = v")
+        elif tp in _PRIMITIVES:
+            namespace[f"t{index}"] = tp
+            lines.append(
+                f"    a{index} = v if v is None or v.__class__ is t{index} else t{index}(v)"
             )
-        obj = build(value, cls)
-        setattr_(obj, "raw", value)
-        return obj
-
+        else:
+            namespace[f"t{index}"] = tp
+            namespace[f"h{index}"] = converter.get_structure_hook(tp)
+            lines.append(f"    a{index} = None if v is None else h{index}(v, t{index})")
+        arguments.append(f"{field.name}=a{index}")
+    lines.append(f"    return cls({', '.join([*arguments, 'raw=o'])})")
+    exec(compile("\n".join(lines), f"<structure {cls.__qualname__}>", "exec"), namespace)
+    structure: Callable[[Any, Any], Any] = namespace["structure"]
     return structure
 
 
@@ -101,6 +125,14 @@ def _optional_structure(tp: Any) -> Callable[[Any, Any], Any]:
     # cattrs' generic union handling re-dispatches on every call; every model field is
     # ``T | None``, so resolving T's hook once halves the cost of decoding a model.
     inner = next(arg for arg in get_args(tp) if arg is not NoneType)
+    if inner in (str, int, float, bool):
+
+        def primitive(value: Any, _: Any) -> Any:
+            if value is None or value.__class__ is inner:
+                return value
+            return inner(value)
+
+        return primitive
     hook = converter.get_structure_hook(inner)
 
     def structure(value: Any, _: Any) -> Any:
@@ -109,6 +141,28 @@ def _optional_structure(tp: Any) -> Callable[[Any, Any], Any]:
     return structure
 
 
+def _is_primitive_tuple(tp: Any) -> bool:
+    args = get_args(tp)
+    return (
+        get_origin(tp) is tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and args[0] in _PRIMITIVES
+    )
+
+
+def _primitive_tuple_structure(tp: Any) -> Callable[[Any, Any], Any]:
+    item = get_args(tp)[0]
+
+    def structure(value: Any, _: Any) -> tuple[Any, ...]:
+        if isinstance(value, str | bytes | Mapping):
+            raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+        return tuple(map(item, value))
+
+    return structure
+
+
+converter.register_structure_hook_factory(_is_primitive_tuple, _primitive_tuple_structure)
 converter.register_structure_hook_factory(_is_optional, _optional_structure)
 converter.register_structure_hook_factory(_is_model, _model_structure)
 converter.register_unstructure_hook_factory(_is_input, _input_unstructure)

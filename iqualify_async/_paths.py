@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from urllib.parse import quote
 
 from .errors import ParameterError
@@ -28,16 +29,28 @@ def encode_segment(value: object, *, name: str = "path parameter") -> str:
     return quote(text, safe="")
 
 
+@lru_cache(maxsize=512)
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """``"/a/{x}/b"`` -> ``(("/a/", "x"), ("/b", None))``: literal text, then a placeholder."""
+    parts: list[tuple[str, str | None]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        parts.append((template[position : match.start()], match.group(1)))
+        position = match.end()
+    parts.append((template[position:], None))
+    return tuple(parts)
+
+
 def render_path(template: str, path_params: Mapping[str, object] | None) -> str:
     """Fill ``{name}`` placeholders of ``template`` from ``path_params``, one segment each."""
     if "{" not in template:
         return template
     params = path_params or {}
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in params:
-            raise ParameterError(name, "missing path parameter")
-        return encode_segment(params[name], name=name)
-
-    return _PLACEHOLDER.sub(fill, template)
+    pieces: list[str] = []
+    for literal, name in _template_parts(template):
+        pieces.append(literal)
+        if name is not None:
+            if name not in params:
+                raise ParameterError(name, "missing path parameter")
+            pieces.append(encode_segment(params[name], name=name))
+    return "".join(pieces)
