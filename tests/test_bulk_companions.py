@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from iqualify_async import Client, RateLimit, bulk
+from iqualify_async import Client, RateLimit, RetryPolicy, bulk
 from iqualify_async.bulk import Status
-from iqualify_async.testing import FakeIQualify
+from iqualify_async.testing import FakeIQualify, Faults
 from iqualify_async.testing.state import Offering
 
 KEY = "companions-key"
+GROUP_ADD = "POST /offerings/{offeringId}/groups/{groupId}/learners"
 
 
 @pytest.fixture
@@ -80,3 +81,46 @@ async def test_bad_emails_are_refused_before_any_request(fake: FakeIQualify) -> 
         with pytest.raises(bulk.PeopleError, match="item 1"):
             bulk.remove_from_offering(iq, "o", ["a@example.org", "nope"])
     assert fake.stats.total_requests == 0
+
+
+def outsiders(offering: Offering, group_learners: dict[str, None]) -> list[str]:
+    """Learners of ``offering`` not yet in the group."""
+    return [p for p in learners(offering, 40) if p not in group_learners]
+
+
+async def test_a_write_applied_then_cut_off_is_verified_not_sent_again() -> None:
+    async with FakeIQualify(KEY, seed="demo", faults=Faults(apply_then_drop_rate=1.0)) as fake:
+        offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+        group = next(iter(offering.groups.values()))
+        people = outsiders(offering, group.learners)[:4]
+        assert len(people) == 4
+        async with client(fake) as iq:
+            outcomes = [o async for o in bulk.add_to_group(iq, offering.id, group.id, people)]
+            ambiguous = iq.stats.ambiguous_writes
+    assert {(o.item, o.status, o.value) for o in outcomes} == {
+        (p, Status.SUCCEEDED, "done") for p in people
+    }
+    assert ambiguous == 4 and fake.stats.faults["apply_then_drop"] == 4
+    assert fake.stats.by_route[GROUP_ADD] == 4  # each checked by reading the group, not re-sent
+    assert set(people) <= set(group.learners)
+
+
+async def test_writes_cut_off_are_sent_again_only_when_the_check_finds_them_missing() -> None:
+    faults = Faults(reset_rate=0.2, apply_then_drop_rate=0.2, seed=3)
+    async with FakeIQualify(KEY, seed="demo", faults=faults) as fake:
+        offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+        group = next(iter(offering.groups.values()))
+        people = outsiders(offering, group.learners)[:10]
+        limit = RateLimit(max_concurrency=10, requests_per_second=None)
+        retry = RetryPolicy(backoff_base=0.001, backoff_max=0.01)
+        async with Client(api_key=KEY, base_url=fake.base_url, rate_limit=limit, retry=retry) as iq:
+            job = bulk.add_to_group(iq, offering.id, group.id, people, concurrency=1)
+            summary = await job
+            ambiguous = iq.stats.ambiguous_writes
+    assert summary.succeeded == len(people) == 10
+    applied_then_cut = fake.stats.faults["apply_then_drop"]
+    assert applied_then_cut and ambiguous > applied_then_cut  # both kinds of cut-off happened
+    # Cut off after being applied: checked, not re-sent. Cut off before: re-sent once.
+    assert fake.stats.by_route[GROUP_ADD] == 10 + ambiguous - applied_then_cut
+    assert fake.stats.writes[GROUP_ADD] == 10
+    assert set(people) <= set(group.learners)
