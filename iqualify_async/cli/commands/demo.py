@@ -68,8 +68,10 @@ def demo(
     state: State, people: int, offering_count: int, concurrency: int, out_dir: Path | None
 ) -> int:
     """Start the fake iQualify server in-process (demo organisation; 10-30 ms latency, a rate
-    limit of 300 requests/s and 2% of requests answered 503), enrol new people into current
-    offerings, export every analytics kind of every offering, and show what happened."""
+    limit of 100 requests/s and 2% of requests answered 503), enrol new people into current
+    offerings, export every analytics kind of every offering, and show what happened.
+
+    The client starts with a ceiling of 400 requests/s and finds the server's limit by itself."""
     configure_logging(state)
     if out_dir is None:
         out_dir = Path(tempfile.mkdtemp(prefix="iqualify-demo-"))
@@ -78,6 +80,9 @@ def demo(
     except OSError as exc:
         raise CommandError(f"cannot create {str(out_dir)!r}: {exc.strerror or exc}") from None
     return asyncio.run(_demo(Output(state), people, offering_count, concurrency, out_dir))
+
+
+CLIENT_CEILING = 400.0
 
 
 async def _demo(
@@ -105,9 +110,15 @@ async def _demo(
             f"Fake iQualify server on {fake.base_url} (demo organisation: "
             f"{len(fake.state.offerings)} offerings, {len(fake.state.users):,} users)"
         )
-        output.line("Faults: 10-30 ms latency, 300 requests/s limit (429 above it), 2% 503s")
-        limit = RateLimit(
-            max_concurrency=concurrency, requests_per_second=190, burst=20, adaptive=False
+        output.line(
+            f"Faults: {faults.latency_ms:g}-{faults.latency_ms + faults.jitter_ms:g} ms latency, "
+            f"{faults.rate_limit:g} requests/s limit (429 above it), "
+            f"{faults.error_rate:.0%} of requests answered 503"
+        )
+        limit = RateLimit(max_concurrency=concurrency, requests_per_second=CLIENT_CEILING)
+        output.line(
+            f"Client: up to {concurrency} requests in flight, rate ceiling "
+            f"{CLIENT_CEILING:g}/s, adapting to 429s"
         )
         retry = RetryPolicy(max_retries=5, backoff_base=0.05, backoff_max=1.0)
         started = time.monotonic()
@@ -159,6 +170,11 @@ async def _demo(
                 output.line()
                 show_traffic(output, iq.stats, elapsed)
                 items_per_s = (enrolled.total + export.summary.total) / elapsed if elapsed else 0.0
+                if iq.current_rate is not None:
+                    output.line(
+                        f"  adaptive rate: {iq.current_rate:,.0f} requests/s now, after "
+                        f"{iq.stats.rate_decreases} slowdown(s) from the {CLIENT_CEILING:g}/s ceiling"
+                    )
                 output.line(
                     f"  throughput: {items_per_s:,.0f} items/s; server injected "
                     f"{fake.stats.faults['rate_limit']} 429s and "
