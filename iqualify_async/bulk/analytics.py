@@ -215,6 +215,10 @@ def _jsonl_to_csv(path: Path) -> Path:
         for line in lines:
             columns.update(dict.fromkeys(json.loads(line)))
     target = path.with_suffix(".csv")
+    if not columns:  # no records: an empty file rather than a blank header line
+        target.write_bytes(b"")
+        path.unlink()
+        return target
     with (
         path.open(encoding="utf-8") as lines,
         target.open("w", newline="", encoding="utf-8") as out,
