@@ -29,7 +29,7 @@ from typing import Any
 import attrs
 
 from iqualify_async import Client, RateLimit, bulk
-from iqualify_async._events import ResponseReceived
+from iqualify_async.events import ResponseReceived
 
 from ._common import Settings
 from ._report import Figure, Target, figure

@@ -1,6 +1,6 @@
 """Asyncio client for the iQualify Management API."""
 
-from . import _events as events
+from . import events
 from ._base_client import RawResponse
 from ._client import Client
 from ._endpoints import ENDPOINTS

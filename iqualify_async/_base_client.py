@@ -21,14 +21,6 @@ from yarl import URL
 
 from . import _json
 from ._config import resolve_api_key, resolve_base_url
-from ._events import (
-    Event,
-    RateLimitChanged,
-    RequestFailed,
-    RequestStarted,
-    ResponseReceived,
-    RetryScheduled,
-)
 from ._paths import render_path
 from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
 from ._retry import DEFAULT_RETRY_POLICY, IDEMPOTENT_METHODS, RetryPolicy, retry_reason
@@ -42,8 +34,17 @@ from .errors import (
     APITimeoutError,
     ClientClosedError,
     ConfigurationError,
+    ParameterError,
     ResponseDecodeError,
     error_class_for_status,
+)
+from .events import (
+    Event,
+    RateLimitChanged,
+    RequestFailed,
+    RequestStarted,
+    ResponseReceived,
+    RetryScheduled,
 )
 
 logger: Final = logging.getLogger("iqualify_async")
@@ -109,10 +110,27 @@ def _to_client_timeout(timeout: float | Timeout | None) -> aiohttp.ClientTimeout
     return aiohttp.ClientTimeout(total=float(timeout), sock_connect=DEFAULT_TIMEOUT.connect)
 
 
-def _query_value(value: object) -> str:
+def _query_scalar(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, str | int | float):
+        return str(value)
+    if value is None:
+        raise ParameterError(name, "None is not a query value; leave the parameter out instead")
+    raise ParameterError(name, f"cannot send a {type(value).__name__} as a query value")
+
+
+def _query_items(params: Mapping[str, object]) -> list[tuple[str, str]]:
+    """Query pairs; a list or tuple value repeats its key, UNSET values are left out."""
+    items: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if isinstance(value, Unset):
+            continue
+        if isinstance(value, list | tuple):
+            items.extend((name, _query_scalar(name, item)) for item in value)
+        else:
+            items.append((name, _query_scalar(name, value)))
+    return items
 
 
 def _error_fields(body: Any) -> tuple[str | None, Any]:
@@ -147,9 +165,6 @@ class BaseClient:
         max_concurrency: int | Unset | None = UNSET,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
-        self._key_pattern = re.compile(
-            rf"(?<![A-Za-z0-9_\-]){re.escape(self._api_key)}(?![A-Za-z0-9_\-])"
-        )
         self._base_url = resolve_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._base_str = str(self._base_url)
         if auth_scheme is not None and (
@@ -348,9 +363,12 @@ class BaseClient:
         url = self._build_url(path, path_params, params)
         body = None if json is None else _json.dumps(json)
         headers = self._request_headers(body, extra_headers)
-        client_timeout = (
-            self._timeout if isinstance(timeout, Unset) else _to_client_timeout(timeout)
-        )
+        try:
+            client_timeout = (
+                self._timeout if isinstance(timeout, Unset) else _to_client_timeout(timeout)
+            )
+        except ConfigurationError as exc:
+            raise ParameterError("timeout", str(exc)) from None
         policy = self._retry if retry is None else retry
         if not isinstance(policy, RetryPolicy):
             raise ConfigurationError(f"retry must be a RetryPolicy or None, got {retry!r}")
@@ -482,7 +500,7 @@ class BaseClient:
             path = "/" + path
         url = URL(self._base_str + render_path(path, path_params), encoded=True)
         if params:
-            query = {k: _query_value(v) for k, v in params.items() if not isinstance(v, Unset)}
+            query = _query_items(params)
             if query:
                 url = url.with_query(query)
         return url
@@ -614,9 +632,10 @@ class BaseClient:
         Matching whole tokens only keeps a short key from mangling unrelated words that happen
         to contain it, while a key echoed back (``Bearer KEY``, ``"KEY"``) is still hidden.
         """
-        if self._api_key not in text:
+        key = self._api_key
+        if key not in text:
             return text
-        return self._key_pattern.sub(_REDACTED, text)
+        return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(key)}(?![A-Za-z0-9_\-])", _REDACTED, text)
 
     def _decode_success(self, method: str, url: URL, status: int, raw: bytes) -> Any:
         if status == 204 or not raw.strip():

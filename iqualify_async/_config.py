@@ -25,8 +25,8 @@ def resolve_api_key(api_key: str | None) -> str:
         )
     if not isinstance(api_key, str) or not api_key.strip():
         raise ConfigurationError("api_key must be a non-empty string")
-    if any(ch in api_key for ch in "\r\n"):
-        raise ConfigurationError("api_key must not contain line breaks")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key):
+        raise ConfigurationError("api_key must not contain control characters or line breaks")
     return api_key.strip()
 
 

@@ -168,6 +168,19 @@ class APIConnectionError(IQualifyError):
         self.url = url
         self.request_sent = request_sent
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"method": self.method, "url": self.url, "request_sent": self.request_sent}
+        return (_rebuild_connection_error, (type(self), self.args[0], kwargs))
+
+
+def _rebuild_connection_error(
+    cls: type[APIConnectionError], text: str, kwargs: dict[str, Any]
+) -> APIConnectionError:
+    error = cls.__new__(cls)
+    APIConnectionError.__init__(error, "", **kwargs)
+    error.args = (text,)
+    return error
+
 
 class APITimeoutError(APIConnectionError):
     """The request did not complete within its timeout."""
@@ -188,3 +201,6 @@ class AmbiguousWriteError(APIConnectionError):
             request_sent=cause.request_sent,
         )
         self.cause = cause
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.cause,))

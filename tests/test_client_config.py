@@ -62,7 +62,7 @@ def test_bad_base_urls(url: str) -> None:
         Client(api_key=KEY, base_url=url)
 
 
-@pytest.mark.parametrize("key", ["", "   ", "a\nb"])
+@pytest.mark.parametrize("key", ["", "   ", "a\nb", "nul\x00key", "del\x7fkey"])
 def test_bad_api_keys(key: str) -> None:
     with pytest.raises(ConfigurationError, match="api_key"):
         Client(api_key=key)

@@ -109,3 +109,29 @@ async def test_one_session_one_connection_for_many_calls(server: RecordingServer
             await iq.request("GET", "/org")
         assert iq._session is session
     assert len({r.peer for r in server.requests}) == 1
+
+
+async def test_list_query_values_repeat_the_key(server: RecordingServer) -> None:
+    async with client_for(server) as iq:
+        await iq.request("GET", "/offerings/summary", params={"tag": ["a", "b"], "$top": 3})
+    assert server.requests[0].raw_path.endswith("?tag=a&tag=b&$top=3")
+
+
+@pytest.mark.parametrize("value", [None, {"a": 1}, [None]])
+async def test_unsendable_query_values_refused_before_sending(
+    server: RecordingServer, value: object
+) -> None:
+    async with client_for(server) as iq:
+        with pytest.raises(ParameterError, match="filter"):
+            await iq.request("GET", "/offerings/summary", params={"filter": value})
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "5"])
+async def test_bad_per_call_timeout_is_a_parameter_error(
+    server: RecordingServer, timeout: object
+) -> None:
+    async with client_for(server) as iq:
+        with pytest.raises(ParameterError, match="timeout"):
+            await iq.request("GET", "/org", timeout=timeout)  # type: ignore[arg-type]
+    assert server.requests == []
