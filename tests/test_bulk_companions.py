@@ -80,6 +80,8 @@ async def test_bad_emails_are_refused_before_any_request(fake: FakeIQualify) -> 
     async with client(fake) as iq:
         with pytest.raises(bulk.PeopleError, match="item 1"):
             bulk.remove_from_offering(iq, "o", ["a@example.org", "nope"])
+        with pytest.raises(ValueError, match="batch_size must be a positive integer, not 0"):
+            bulk.assign_to_marker(iq, "o", "m@example.org", ["a@example.org"], batch_size=0)
     assert fake.stats.total_requests == 0
 
 
@@ -124,3 +126,53 @@ async def test_writes_cut_off_are_sent_again_only_when_the_check_finds_them_miss
     assert fake.stats.by_route[GROUP_ADD] == 10 + ambiguous - applied_then_cut
     assert fake.stats.writes[GROUP_ADD] == 10
     assert set(people) <= set(group.learners)
+
+
+MARKS_ADD = "POST /offerings/{offeringId}/users/{markerEmail}/marks"
+
+
+def marker_of(offering: Offering) -> str:
+    return next(k for k, e in offering.enrolments.items() if e.is_marker)
+
+
+async def test_assign_to_marker_sends_learners_in_batches(fake: FakeIQualify) -> None:
+    offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+    marker = marker_of(offering)
+    people = learners(offering, 12)
+    assert len(people) == 12
+    async with client(fake) as iq:
+        job = bulk.assign_to_marker(iq, offering.id, marker, people, batch_size=5, concurrency=2)
+        done = await statuses(job)
+    assert done == dict.fromkeys(people, Status.SUCCEEDED)
+    assert fake.stats.by_route[MARKS_ADD] == 3  # 5 + 5 + 2
+    assert set(people) <= set(offering.marking[marker])
+
+
+async def test_assign_to_marker_reports_a_refused_learner_alone(fake: FakeIQualify) -> None:
+    offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+    marker = marker_of(offering)
+    people = learners(offering, 4)
+    outsider = next(k for k in fake.state.users if k not in offering.enrolments)
+    async with client(fake) as iq:
+        job = bulk.assign_to_marker(iq, offering.id, marker, [*people, outsider])
+        outcomes = {o.item: o async for o in job}
+    assert {p: outcomes[p].status for p in people} == dict.fromkeys(people, Status.SUCCEEDED)
+    refused = outcomes[outsider]
+    assert refused.status is Status.FAILED and refused.error is not None
+    assert refused.error.name == "UserNotInOfferingError" and outsider in str(refused.error.details)
+    assert set(people) <= set(offering.marking[marker])
+    assert outsider not in offering.marking[marker]
+    assert fake.stats.by_route[MARKS_ADD] == 1 + 5  # the batch, then each learner alone
+
+
+async def test_assign_to_marker_checks_a_batch_cut_off_after_being_applied() -> None:
+    async with FakeIQualify(KEY, seed="demo", faults=Faults(apply_then_drop_rate=1.0)) as fake:
+        offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+        marker = marker_of(offering)
+        people = learners(offering, 6)
+        async with client(fake) as iq:
+            job = bulk.assign_to_marker(iq, offering.id, marker, people)
+            done = await statuses(job)
+    assert done == dict.fromkeys(people, Status.SUCCEEDED)
+    assert fake.stats.by_route[MARKS_ADD] == 1  # one batch, checked by reading, not re-sent
+    assert set(people) <= set(offering.marking[marker])
