@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from iqualify_async import Client, RateLimit, RetryPolicy, bulk
-from iqualify_async._events import RequestStarted
 from iqualify_async.bulk import Person, Status
 from iqualify_async.bulk.enrol import Enrolment, _Batcher
 from iqualify_async.errors import APIConnectionError
+from iqualify_async.events import RequestStarted
 from iqualify_async.testing import FakeIQualify, Faults
 
 KEY = "batcher-key"
