@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from iqualify_async import Client, ParameterError
-from iqualify_async._endpoints import ENDPOINTS, Endpoint
+from iqualify_async._endpoints import ENDPOINTS
+from iqualify_async._registry import Endpoint
 from iqualify_async.types import OfferingUserInput
 
 from ._endpoint_samples import call_arguments

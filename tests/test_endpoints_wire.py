@@ -13,7 +13,8 @@ import pytest
 import iqualify_async.types as types
 from iqualify_async import Client
 from iqualify_async._converter import wire_name
-from iqualify_async._endpoints import ENDPOINTS, Endpoint
+from iqualify_async._endpoints import ENDPOINTS
+from iqualify_async._registry import Endpoint
 
 from ._endpoint_samples import call_arguments, success_payload
 from .conftest import API_KEY, RecordingServer, plain_client_options

@@ -544,46 +544,11 @@ def render_resources_init(api: Api) -> str:
 def render_endpoints(api: Api) -> str:
     out = [
         HEADER.format(
-            doc="Registry of the 84 API operations: ``ENDPOINTS``, one entry per operation."
+            doc=f"Registry of the {len(api.operations)} API operations: ``ENDPOINTS``, one "
+            "entry per operation.\n\nThe entry classes are hand-written in ``_registry``."
         )
     ]
-    out.append("import attrs\n")
-    out.append('''
-
-@attrs.frozen
-class Param:
-    """One argument of an operation.
-
-    ``name`` is the spec's name (wire name), ``python_name`` the method's argument,
-    ``location`` is "path", "query" or "body", ``type`` the spec's type text. For an
-    operation whose ``body`` is "array", its one body parameter is the whole JSON array.
-    """
-
-    name: str
-    python_name: str
-    location: str
-    required: bool
-    type: str
-    description: str | None = None
-    default: str | None = None
-
-
-@attrs.frozen
-class Endpoint:
-    """One API operation and the ``Client`` coroutine that calls it (``attr``, dotted)."""
-
-    method: str
-    path: str
-    group: str
-    attr: str
-    summary: str
-    params: tuple[Param, ...]
-    success_status: int
-    returns: str | None
-    body: str | None
-    errors: tuple[int, ...]
-
-''')
+    out.append("from ._registry import Endpoint, Param\n\n")
     out.append("ENDPOINTS: tuple[Endpoint, ...] = (")
     for op in api.operations:
         params = []
