@@ -1,19 +1,28 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEVELOP := $(VENV)/.installed-develop
 
 .PHONY: venv test lint demo bench generate clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[cli,test,bench,fast]'
-	touch $(STAMP)
 
-venv: $(STAMP)
+# What `make demo` needs: the library with its command line.
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[cli,fast]'
+	touch $@
 
-lint: $(STAMP)
+# Everything else: test, lint and benchmark tools.
+$(DEVELOP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[cli,fast,test,bench]'
+	touch $@ $(RUNTIME)
+
+venv: $(DEVELOP)
+
+lint: $(DEVELOP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict iqualify_async
@@ -21,13 +30,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/iqualify demo
 
-bench: $(STAMP)
+bench: $(DEVELOP)
 	$(BIN)/python -m benchmarks
 
-generate: $(STAMP)
+generate: $(DEVELOP)
 	$(BIN)/python -m tools.codegen
 
 clean:
