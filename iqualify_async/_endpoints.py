@@ -1891,7 +1891,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
                 "body",
                 True,
                 "[OfferingUser]",
-                description="users to add, in order; each a OfferingUserInput or a mapping of its wire fields",
+                description="users to add, in order; each an OfferingUserInput or a mapping of its wire (camelCase) fields",
                 default=None,
             ),
         ),

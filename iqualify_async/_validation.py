@@ -3,6 +3,16 @@
 Each function takes the value and the Python parameter name, raises :class:`ParameterError`
 naming that parameter when the value is not acceptable, and returns the value as it goes on
 the wire.
+
+``None`` is refused, since neither API description allows null for any parameter, with one
+exception: passing ``None`` on purpose to an optional body field sends JSON null (the only
+way to ask the API to clear a field). The generated methods allow that (``nullable=True``)
+only where null could be meant: plain text, numbers, booleans, dates, lists and mappings. They
+refuse it for email addresses, enum members and pattern- or length-checked strings, where
+null is never a valid value, for required arguments, and for path and query parameters.
+
+A whole array request body must hold at least one item: every such operation adds or
+removes the listed items, so an empty list can only be a mistake upstream.
 """
 
 from __future__ import annotations
@@ -20,10 +30,22 @@ _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _kind(value: object) -> str:
-    return type(value).__name__
+    return "None" if value is None else type(value).__name__
+
+
+def _not_none(value: object, name: str) -> None:
+    if value is None:
+        raise ParameterError(name, "must not be None (the API accepts no null here)")
+
+
+def given(value: T, name: str) -> T:
+    """A value of any shape, except ``None``."""
+    _not_none(value, name)
+    return value
 
 
 def _str(value: object, name: str) -> str:
+    _not_none(value, name)
     if not isinstance(value, str):
         raise ParameterError(name, f"must be a string, got {_kind(value)}")
     return value
@@ -75,6 +97,7 @@ def choice(value: object, name: str, choices: tuple[str, ...], *, nullable: bool
     """One of ``choices`` (a LAP enum such as ``str(builder/manager)``)."""
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if not isinstance(value, str) or value not in choices:
         raise ParameterError(name, f"must be one of {', '.join(choices)}; got {value!r}")
     return value
@@ -92,6 +115,7 @@ def flag(value: object, name: str) -> str:
 def boolean(value: object, name: str, *, nullable: bool = False) -> bool | None:
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if not isinstance(value, bool):
         raise ParameterError(name, f"must be a bool, got {_kind(value)}")
     return value
@@ -100,6 +124,7 @@ def boolean(value: object, name: str, *, nullable: bool = False) -> bool | None:
 def integer(value: object, name: str, *, nullable: bool = False) -> int | None:
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ParameterError(name, f"must be an int, got {_kind(value)}")
     return value
@@ -108,6 +133,7 @@ def integer(value: object, name: str, *, nullable: bool = False) -> int | None:
 def number(value: object, name: str, *, nullable: bool = False) -> float | int | None:
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(name, f"must be a number, got {_kind(value)}")
     return value
@@ -126,6 +152,7 @@ def date_time(value: object, name: str, *, nullable: bool = False) -> str | None
     """A ``str(date-time)``: an aware ``datetime`` (sent as ISO 8601) or an ISO 8601 string."""
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ParameterError(name, "must be a timezone-aware datetime")
@@ -140,12 +167,20 @@ def date_time(value: object, name: str, *, nullable: bool = False) -> str | None
     raise ParameterError(name, f"must be a datetime or an ISO 8601 string, got {_kind(value)}")
 
 
-def string_list(value: object, name: str, *, nullable: bool = False) -> list[str] | None:
-    """A ``[str]``: a list or tuple of strings (a bare string is refused)."""
+def string_list(
+    value: object, name: str, *, nullable: bool = False, non_empty: bool = False
+) -> list[str] | None:
+    """A ``[str]``: a list or tuple of strings (a bare string is refused).
+
+    ``non_empty``: the list is a whole request body and must hold at least one string.
+    """
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         raise ParameterError(name, f"must be a list of strings, got {_kind(value)}")
+    if non_empty and not value:
+        raise ParameterError(name, "must not be empty: give at least one item")
     for i, item in enumerate(value):
         if not isinstance(item, str):
             raise ParameterError(f"{name}[{i}]", f"must be a string, got {_kind(item)}")
@@ -154,7 +189,7 @@ def string_list(value: object, name: str, *, nullable: bool = False) -> list[str
 
 _KIND_CHECKS: Final[dict[str, Callable[[object, str], object]]] = {
     "str": lambda v, n: string(v, n, nullable=True),
-    "email": lambda v, n: string(v, n, email=True, nullable=True),
+    "email": lambda v, n: string(v, n, email=True),
     "bool": lambda v, n: boolean(v, n, nullable=True),
     "int": lambda v, n: integer(v, n, nullable=True),
     "num": lambda v, n: number(v, n, nullable=True),
@@ -179,6 +214,7 @@ def mapping(
     """
     if value is None and nullable:
         return None
+    _not_none(value, name)
     if not isinstance(value, Mapping):
         raise ParameterError(name, f"must be a mapping, got {_kind(value)}")
     out: dict[str, Any] = {}
@@ -194,7 +230,10 @@ def mapping(
 
 
 def sequence(value: object, name: str) -> Sequence[object]:
-    """An array request body: a list or tuple (a bare string or mapping is refused)."""
+    """A whole array request body: a non-empty list or tuple (a string or mapping is refused)."""
+    _not_none(value, name)
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
         raise ParameterError(name, f"must be a list, got {_kind(value)}")
+    if not value:
+        raise ParameterError(name, "must not be empty: give at least one item")
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -11,10 +12,10 @@ import pytest
 
 from iqualify_async import Client, ParameterError
 from iqualify_async._endpoints import ENDPOINTS
-from iqualify_async._registry import Endpoint
+from iqualify_async._registry import Endpoint, Param
 from iqualify_async.types import OfferingUserInput
 
-from ._endpoint_samples import call_arguments
+from ._endpoint_samples import call_arguments, success_payload
 from .conftest import API_KEY, RecordingServer
 
 
@@ -140,3 +141,109 @@ async def test_none_is_sent_as_null_only_when_passed(server: RecordingServer) ->
         server.requests[0].body == b'{"title":null}'
         or server.requests[0].body == b'{"title": null}'
     )
+
+
+ARRAY_BODIES = [e for e in ENDPOINTS if e.body == "array"]
+
+
+@pytest.mark.parametrize("endpoint", ARRAY_BODIES, ids=[e.attr for e in ARRAY_BODIES])
+@pytest.mark.parametrize("empty", [[], ()])
+async def test_empty_array_body_is_refused(iq: Client, endpoint: Endpoint, empty: Any) -> None:
+    args, kwargs, *_ = call_arguments(endpoint)
+    [body_param] = [p for p in endpoint.params if p.location == "body"]
+    error = await _call(iq, endpoint.attr, *args[:-1], empty, **kwargs)
+    assert error.parameter == body_param.python_name
+    assert "empty" in str(error)
+
+
+def test_the_four_array_bodies_are_covered() -> None:
+    assert {e.attr for e in ARRAY_BODIES} == {
+        "offerings.users.add",
+        "offerings.markers.add_learners",
+        "offerings.markers.remove_learners",
+        "users.offerings.add",
+    }
+
+
+def _sends_null(endpoint: Endpoint, p: Param) -> bool:
+    """Only an optional body field without a fixed shape (email, enum) takes None as null."""
+    enum = p.type.startswith("str(") and "/" in p.type
+    return (
+        endpoint.body == "object"
+        and p.location == "body"
+        and not p.required
+        and not enum
+        and p.type != "str(email)"
+    )
+
+
+NONE_REFUSED = [
+    (e, p) for e in ENDPOINTS for p in e.params if p.location != "path" and not _sends_null(e, p)
+]
+NONE_SENT = [(e, p) for e in ENDPOINTS for p in e.params if _sends_null(e, p)]
+
+
+def _with(endpoint: Endpoint, p: Param, value: Any) -> tuple[list[Any], dict[str, Any]]:
+    args, kwargs, *_ = call_arguments(endpoint)
+    if endpoint.body == "array" and p.location == "body":
+        args[-1] = value
+    else:
+        kwargs[p.python_name] = value
+    return args, kwargs
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "param"), NONE_REFUSED, ids=[f"{e.attr}:{p.python_name}" for e, p in NONE_REFUSED]
+)
+async def test_none_is_refused_where_the_api_has_no_null(
+    iq: Client, endpoint: Endpoint, param: Param
+) -> None:
+    args, kwargs = _with(endpoint, param, None)
+    error = await _call(iq, endpoint.attr, *args, **kwargs)
+    assert error.parameter == param.python_name
+    assert "None" in str(error)
+
+
+def test_none_refusals_cover_what_review_found() -> None:
+    refused = {(e.attr, p.python_name) for e, p in NONE_REFUSED}
+    assert {
+        ("users.create", "email"),
+        ("users.update", "email"),
+        ("offerings.create", "start"),
+        ("offerings.groups.create", "title"),
+        ("offerings.analytics.pulse_responses", "pulse_type"),
+        ("offerings.analytics.pulse_responses", "response_time"),
+        ("offerings.users.add", "users"),
+        ("users.offerings.add", "offering_ids"),
+    } <= refused
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "param"), NONE_SENT, ids=[f"{e.attr}:{p.python_name}" for e, p in NONE_SENT]
+)
+async def test_none_is_sent_as_null_for_optional_free_form_body_fields(
+    server: RecordingServer, endpoint: Endpoint, param: Param
+) -> None:
+    args, kwargs = _with(endpoint, param, None)
+    server.reply(endpoint.success_status, success_payload(endpoint))
+    async with Client(api_key=API_KEY, base_url=server.base_url) as client:
+        await operator.attrgetter(endpoint.attr)(client)(*args, **kwargs)
+    [request] = server.requests
+    body = json.loads(request.body)
+    assert param.name in body
+    assert body[param.name] is None
+
+
+@pytest.mark.parametrize(
+    ("attr", "args", "kwargs", "parameter"),
+    [
+        ("offerings.users.add", ["o1", [{"email": None}]], {}, "users[0].email"),
+        ("offerings.users.add", ["o1", [None]], {}, "users[0]"),
+        ("users.offerings.add", ["a@example.com", [None]], {}, "offering_ids[0]"),
+    ],
+)
+async def test_none_inside_an_array_body_is_refused(
+    iq: Client, attr: str, args: list[Any], kwargs: dict[str, Any], parameter: str
+) -> None:
+    error = await _call(iq, attr, *args, **kwargs)
+    assert error.parameter == parameter

@@ -127,7 +127,7 @@ class OfferingAnalyticsResource:
                 ("submit_text", "MCQ", "spatial_triangular", "spatial_planar", "spatial_linear"),
             )
         if not isinstance(response_time, Unset):
-            params["responseTime"] = response_time
+            params["responseTime"] = _v.given(response_time, "response_time")
         return await self._client.request(
             "GET",
             "/offerings/{offeringId}/analytics/pulses/responses",
@@ -1712,7 +1712,7 @@ class OfferingMarkersResource:
             offering_id: offering's id.
             marker_email: marker's email.
             learner_emails: emails of the learners to add to the marker's list. The JSON array
-                request body.
+                request body. At least one item.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -1731,7 +1731,7 @@ class OfferingMarkersResource:
             "offeringId": _v.segment(offering_id, "offering_id"),
             "markerEmail": _v.segment(marker_email, "marker_email"),
         }
-        json_body = _v.string_list(learner_emails, "learner_emails")
+        json_body = _v.string_list(learner_emails, "learner_emails", non_empty=True)
         return await self._client.request(
             "POST",
             "/offerings/{offeringId}/users/{markerEmail}/marks",
@@ -1762,7 +1762,7 @@ class OfferingMarkersResource:
             offering_id: offering's id.
             marker_email: marker's email.
             learner_emails: emails of the learners to remove from the marker's list. The JSON
-                array request body.
+                array request body. At least one item.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -1781,7 +1781,7 @@ class OfferingMarkersResource:
             "offeringId": _v.segment(offering_id, "offering_id"),
             "markerEmail": _v.segment(marker_email, "marker_email"),
         }
-        json_body = _v.string_list(learner_emails, "learner_emails")
+        json_body = _v.string_list(learner_emails, "learner_emails", non_empty=True)
         return await self._client.request(
             "DELETE",
             "/offerings/{offeringId}/users/{markerEmail}/marks",
@@ -2092,8 +2092,8 @@ class OfferingUsersResource:
 
         Args:
             offering_id: offering's id.
-            users: users to add, in order; each a OfferingUserInput or a mapping of its wire
-                fields. The JSON array request body.
+            users: users to add, in order; each an OfferingUserInput or a mapping of its wire
+                (camelCase) fields. The JSON array request body. At least one item.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

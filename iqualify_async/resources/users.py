@@ -85,7 +85,7 @@ class UserOfferingsResource:
         Args:
             user_email: user's email.
             offering_ids: ids of the offerings to enrol the user in as a learner. The JSON array
-                request body.
+                request body. At least one item.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -101,7 +101,7 @@ class UserOfferingsResource:
             NotFoundError: 404 ObjectNotFoundError: Not Found.
         """
         path_params = {"userEmail": _v.segment(user_email, "user_email", email=True)}
-        json_body = _v.string_list(offering_ids, "offering_ids")
+        json_body = _v.string_list(offering_ids, "offering_ids", non_empty=True)
         return await self._client.request(
             "POST",
             "/users/{userEmail}/offerings",
@@ -332,7 +332,7 @@ class UsersResource:
         *,
         first_name: str | Unset | None = UNSET,
         last_name: str | Unset | None = UNSET,
-        email: str | Unset | None = UNSET,
+        email: str | Unset = UNSET,
         person_id: str | Unset | None = UNSET,
         profile: UserProfileParam | Unset | None = UNSET,
         metadata: UserMetadataParam | Unset | None = UNSET,
@@ -376,7 +376,7 @@ class UsersResource:
         if not isinstance(last_name, Unset):
             json_body["lastName"] = _v.string(last_name, "last_name", nullable=True)
         if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", email=True, nullable=True)
+            json_body["email"] = _v.string(email, "email", email=True)
         if not isinstance(person_id, Unset):
             json_body["personId"] = _v.string(person_id, "person_id", nullable=True)
         if not isinstance(profile, Unset):
@@ -642,7 +642,7 @@ class UsersResource:
         *,
         first_name: str | Unset | None = UNSET,
         last_name: str | Unset | None = UNSET,
-        email: str | Unset | None = UNSET,
+        email: str | Unset = UNSET,
         person_id: str | Unset | None = UNSET,
         profile: UserProfileParam | Unset | None = UNSET,
         metadata: UserMetadataParam | Unset | None = UNSET,
@@ -684,7 +684,7 @@ class UsersResource:
         if not isinstance(last_name, Unset):
             json_body["lastName"] = _v.string(last_name, "last_name", nullable=True)
         if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", email=True, nullable=True)
+            json_body["email"] = _v.string(email, "email", email=True)
         if not isinstance(person_id, Unset):
             json_body["personId"] = _v.string(person_id, "person_id", nullable=True)
         if not isinstance(profile, Unset):

@@ -223,11 +223,26 @@ def _returns(op: Operation) -> str:
     return "Any"
 
 
-def _check_call(p: Param, var: str, nullable: bool) -> str:
-    """Expression validating ``var`` and giving its wire value."""
+def accepts_null(p: Param) -> bool:
+    """Whether ``None`` is sent as JSON null on purpose (see ``_validation``'s module docstring).
+
+    Only optional body fields, and only those whose value has no shape null could ever
+    satisfy: never an email address, an enum member, or a pattern- or length-checked string.
+    """
+    t = p.type
+    if p.location != "body" or p.required:
+        return False
+    return not (t.enum or t.format == "email" or p.pattern or p.min_length)
+
+
+def _check_call(p: Param, var: str, whole_body: bool = False) -> str:
+    """Expression validating ``var`` and giving its wire value.
+
+    ``whole_body``: ``var`` is an operation's whole JSON array body, which must not be empty.
+    """
     t = p.type
     n = repr(p.python_name)
-    null = ", nullable=True" if nullable else ""
+    null = ", nullable=True" if accepts_null(p) else ""
     if p.location == "path":
         if t.enum:
             return f"_v.choice({var}, {n}, {t.enum!r})"
@@ -255,7 +270,7 @@ def _check_call(p: Param, var: str, nullable: bool) -> str:
             extra += f", min_length={p.min_length}"
         return f"_v.string({var}, {n}{extra}{null})"
     if t.kind == "any":
-        return var
+        return var if null else f"_v.given({var}, {n})"
     if t.kind == "int":
         return f"_v.integer({var}, {n}{null})"
     if t.kind == "num":
@@ -269,7 +284,8 @@ def _check_call(p: Param, var: str, nullable: bool) -> str:
     if t.kind == "array":
         assert t.items is not None
         if t.items.kind == "str":
-            return f"_v.string_list({var}, {n}{null})"
+            non_empty = ", non_empty=True" if whole_body else ""
+            return f"_v.string_list({var}, {n}{non_empty}{null})"
     raise ValueError(p)
 
 
@@ -289,7 +305,7 @@ def _signature(op: Operation) -> list[str]:
         ann = param_annotation(p.type, p.typed_name, p.accept_int)
         if p.required:
             lines.append(f"        {p.python_name}: {ann},")
-        elif p.location == "body":
+        elif accepts_null(p):
             lines.append(f"        {p.python_name}: {ann} | Unset | None = UNSET,")
         else:
             lines.append(f"        {p.python_name}: {ann} | Unset = UNSET,")
@@ -339,6 +355,8 @@ def _docstring(op: Operation, api: Api) -> list[str]:
             bits.append(f"At least {p.min_length} characters.")
         if p.default is not None:
             bits.append(f"API default: ``{p.default}``.")
+        if p.location == "body" and op.body_kind == "array":
+            bits.append("At least one item.")
         text = f"{p.python_name}: " + " ".join(bits)
         lines += _wrap(text, i + "    ")
     lines += _wrap(
@@ -383,19 +401,17 @@ def _method(op: Operation, api: Api) -> list[str]:
     body = [p for p in op.params if p.location == "body"]
     call_args = [f'"{op.method}"', f'"{op.path}"']
     if path_params:
-        items = ", ".join(
-            f'"{p.name}": {_check_call(p, p.python_name, False)}' for p in path_params
-        )
+        items = ", ".join(f'"{p.name}": {_check_call(p, p.python_name)}' for p in path_params)
         lines.append(f"{i}path_params = {{{items}}}")
         call_args.append("path_params=path_params")
     if query:
         req = [p for p in query if p.required]
-        items = ", ".join(f'"{p.name}": {_check_call(p, p.python_name, False)}' for p in req)
+        items = ", ".join(f'"{p.name}": {_check_call(p, p.python_name)}' for p in req)
         lines.append(f"{i}params: dict[str, object] = {{{items}}}")
         for p in query:
             if not p.required:
                 lines.append(f"{i}if not isinstance({p.python_name}, Unset):")
-                lines.append(f'{i}    params["{p.name}"] = {_check_call(p, p.python_name, False)}')
+                lines.append(f'{i}    params["{p.name}"] = {_check_call(p, p.python_name)}')
         call_args.append("params=params")
     if op.multi_status:
         p = body[0]
@@ -403,18 +419,16 @@ def _method(op: Operation, api: Api) -> list[str]:
         call_args.append("json=[wire for _, wire in inputs]")
     elif op.body_kind == "array":
         p = body[0]
-        lines.append(f"{i}json_body = {_check_call(p, p.python_name, False)}")
+        lines.append(f"{i}json_body = {_check_call(p, p.python_name, whole_body=True)}")
         call_args.append("json=json_body")
     elif body:
         req = [p for p in body if p.required]
-        items = ", ".join(f'"{p.name}": {_check_call(p, p.python_name, False)}' for p in req)
+        items = ", ".join(f'"{p.name}": {_check_call(p, p.python_name)}' for p in req)
         lines.append(f"{i}json_body: dict[str, object] = {{{items}}}")
         for p in body:
             if not p.required:
                 lines.append(f"{i}if not isinstance({p.python_name}, Unset):")
-                lines.append(
-                    f'{i}    json_body["{p.name}"] = {_check_call(p, p.python_name, True)}'
-                )
+                lines.append(f'{i}    json_body["{p.name}"] = {_check_call(p, p.python_name)}')
         call_args.append("json=json_body")
     call_args += [
         "timeout=timeout",
