@@ -437,18 +437,7 @@ class BaseClient:
         """One attempt through the limiter; ambiguous failures of writes become explicit."""
         limiter = self._limiter
         try:
-            if limiter is None:
-                return await self._send_once(
-                    call.session,
-                    call.method,
-                    call.path,
-                    call.url,
-                    call.body,
-                    call.headers,
-                    call.timeout,
-                    attempt,
-                )
-            epoch = await limiter.acquire()
+            epoch = await limiter.acquire() if limiter is not None else 0
             status = 0
             retry_after = None
             try:
@@ -469,7 +458,8 @@ class BaseClient:
                 retry_after = exc.retry_after
                 raise
             finally:
-                limiter.release(status, epoch, retry_after)
+                if limiter is not None:
+                    limiter.release(status, epoch, retry_after)
         except APIConnectionError as exc:
             if call.idempotent or exc.request_sent is False:
                 raise
