@@ -180,3 +180,27 @@ def decode(status: int, data: Any, cls: type[T], method: str, path: str) -> T:
             method=method,
             url=path,
         ) from None
+
+
+def decode_one_or_many(status: int, data: Any, cls: type[T], method: str, path: str) -> list[T]:
+    """Build a list of ``cls`` from a JSON array of objects, or from one object (one item).
+
+    For operations whose spec declares one object but describes a list. Only the fields the
+    model names are read: a single object is one item, whatever else it carries (in ``raw``).
+    """
+    structure = converter.get_structure_hook(cls)
+    if not isinstance(data, list):
+        return [decode(status, data, cls, method, path)]
+    items = []
+    for index, item in enumerate(data):
+        try:
+            items.append(structure(item, cls))
+        except Exception as exc:
+            raise ResponseDecodeError(
+                f"response item {index} is not a valid {cls.__name__} ({exc})",
+                status=status,
+                snippet=repr(item)[:200],
+                method=method,
+                url=path,
+            ) from None
+    return items
