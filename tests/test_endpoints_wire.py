@@ -16,10 +16,23 @@ from iqualify_async._converter import wire_name
 from iqualify_async._endpoints import ENDPOINTS
 from iqualify_async._registry import Endpoint
 
-from ._endpoint_samples import call_arguments, success_payload
+from ._endpoint_samples import OPENAPI, call_arguments, sample, success_payload
 from .conftest import API_KEY, RecordingServer, plain_client_options
 
 IDS = [f"{e.method} {e.path}" for e in ENDPOINTS]
+
+
+def _list_payload(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Two items in the array form of a response declared ``oneOf: [object, array]``."""
+    op = OPENAPI["paths"][endpoint.path][endpoint.method.lower()]
+    one, many = op["responses"][str(endpoint.success_status)]["content"]["application/json"][
+        "schema"
+    ]["oneOf"]
+    assert many == {"type": "array", "items": one}
+    first, second = sample(one), sample(one)
+    first["fieldFromTheFuture"] = {"x": 1}
+    second["email" if "email" in second else "id"] = "second"
+    return [first, second]
 
 
 def _check_model(obj: Any, payload: dict[str, Any]) -> None:
@@ -50,6 +63,8 @@ async def test_request_and_response(server: RecordingServer, endpoint: Endpoint)
     payload = success_payload(endpoint)
     if endpoint.attr == "offerings.users.add":
         payload = [{"email": u["email"], "invite": {"url": "https://x"}} for u in body]
+    if endpoint.returns is not None and endpoint.returns.startswith("list["):
+        payload = _list_payload(endpoint)
     server.reply(endpoint.success_status, payload)
 
     async with Client(api_key=API_KEY, base_url=server.base_url, **plain_client_options()) as iq:
@@ -70,6 +85,12 @@ async def test_request_and_response(server: RecordingServer, endpoint: Endpoint)
         assert isinstance(result, types.AddUsersResult)
         assert [o.status for o in result.items] == ["succeeded", "succeeded"]
         assert [o.user.email for o in result.items if o.user] == ["a@example.com", "b@example.com"]
+    elif endpoint.returns is not None and endpoint.returns.startswith("list["):
+        model = getattr(types, endpoint.returns.removeprefix("list[").removesuffix("]"))
+        assert isinstance(result, list) and len(result) == len(payload) == 2
+        for item, sent in zip(result, payload, strict=True):
+            assert isinstance(item, model)
+            _check_model(item, sent)
     elif endpoint.returns is not None:
         assert isinstance(result, getattr(types, endpoint.returns))
         _check_model(result, payload)

@@ -18,6 +18,7 @@ OPENAPI_FILE = SPEC_DIR / "iqualify-openapi-v1.yaml"
 OVERLAY_FILE = SPEC_DIR / "overlay.yaml"
 
 _BODY_METHODS = ("POST", "PUT", "PATCH")
+_SHAPES = ("one", "one_or_many")
 
 
 class SpecError(ValueError):
@@ -31,6 +32,10 @@ def snake(name: str) -> str:
 
 def pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", name) if part)
+
+
+def _describes_list(description: str) -> bool:
+    return re.search(r"\blist\b", description, re.IGNORECASE) is not None
 
 
 def _check_openapi(openapi: dict[str, Any], ref: str) -> None:
@@ -225,6 +230,9 @@ def _operation(
             )
         )
 
+    shape = info.get("shape", "one")
+    if shape not in _SHAPES:
+        raise SpecError(f"{ep.method} {ep.path}: `shape` must be one of {_SHAPES}, not {shape!r}")
     responses = []
     for ret in ep.returns:
         model = None
@@ -232,7 +240,14 @@ def _operation(
             if "returns" not in info:
                 raise SpecError(f"{ep.method} {ep.path}: name the response model (`returns`)")
             model = models.add(info["returns"], "response", ret.schema.fields)
-        responses.append(Response(ret.status, ret.description, ret.schema, model))
+        if shape == "one_or_many" and model and not _describes_list(ret.description):
+            raise SpecError(
+                f"{ep.method} {ep.path}: `shape: one_or_many` but the spec does not describe "
+                f"a list ({ret.description!r})"
+            )
+        responses.append(
+            Response(ret.status, ret.description, ret.schema, model, shape if model else "one")
+        )
     if "returns" in info and not any(r.model for r in responses):
         raise SpecError(f"{ep.method} {ep.path}: `returns` given but the LAP has no schema")
 

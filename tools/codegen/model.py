@@ -54,6 +54,9 @@ class Response:
     description: str
     schema: TypeRef | None
     model: str | None = None  # attrs model decoded from the body
+    # "one": the body is one model. "one_or_many": the spec declares one object but describes
+    # a list, so a JSON array of them or one object is accepted and a list returned.
+    shape: str = "one"
 
 
 @dataclass(frozen=True)

@@ -120,9 +120,11 @@ def _responses(op: Operation, api: Api) -> dict[str, Any]:
             )
             entry["content"] = {"application/json": {"schema": {"type": "array", "items": items}}}
         elif r.model:
-            entry["content"] = {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{r.model}"}}
-            }
+            schema: dict[str, Any] = {"$ref": f"#/components/schemas/{r.model}"}
+            if r.shape == "one_or_many":
+                # The spec declares one object but describes a list: either is a valid answer.
+                schema = {"oneOf": [schema, {"type": "array", "items": schema}]}
+            entry["content"] = {"application/json": {"schema": schema}}
         out[str(r.status)] = entry
     for status, text in op.errors:
         out[str(status)] = _error_response(text)

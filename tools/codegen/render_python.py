@@ -217,10 +217,23 @@ def _returns(op: Operation) -> str:
         return op.multi_status
     model = op.success.model
     if model:
-        return model
+        return f"list[{model}]" if _one_or_many(op) else model
     if op.success.status == 204:
         return "None"
     return "Any"
+
+
+def _one_or_many(op: Operation) -> bool:
+    return op.success.shape == "one_or_many"
+
+
+def _return_annotation(op: Operation) -> str:
+    # ``builtins.list``: a resource's own ``list`` method shadows the builtin in its class body.
+    ret = _returns(op)
+    return "builtins." + ret if ret.startswith("list[") else ret
+
+
+ONE_OR_MANY_DOC = "The spec declares one object but describes a list; either is accepted."
 
 
 def accepts_null(p: Param) -> bool:
@@ -379,6 +392,8 @@ def _docstring(op: Operation, api: Api) -> list[str]:
             text = f"The decoded JSON, unchanged ({op.success.status}). {desc}"
         else:
             text = f"{ret} ({op.success.status}). {desc}"
+        if _one_or_many(op):
+            text += " " + ONE_OR_MANY_DOC
     lines += _wrap(text, i + "    ")
     lines += ["", f"{i}Raises:"]
     lines += _wrap("ParameterError: an argument is invalid; nothing was sent.", i + "    ")
@@ -393,7 +408,11 @@ def _docstring(op: Operation, api: Api) -> list[str]:
 
 
 def _method(op: Operation, api: Api) -> list[str]:
-    lines = [f"    async def {op.method_name}(", *_signature(op), f"    ) -> {_returns(op)}:"]
+    lines = [
+        f"    async def {op.method_name}(",
+        *_signature(op),
+        f"    ) -> {_return_annotation(op)}:",
+    ]
     lines += _docstring(op, api)
     i = "        "
     path_params = [p for p in op.params if p.location == "path"]
@@ -448,9 +467,11 @@ def _method(op: Operation, api: Api) -> list[str]:
     elif ret == "Any":
         lines.append(f"{i}return await self._client.request({args})")
     else:
+        decoder = "decode_one_or_many" if _one_or_many(op) else "decode"
         lines.append(f"{i}response = await self._client.request_raw({args})")
         lines.append(
-            f'{i}return decode(response.status, response.data, {ret}, "{op.method}", "{op.path}")'
+            f"{i}return {decoder}(response.status, response.data, {op.success.model}, "
+            f'"{op.method}", "{op.path}")'
         )
     return lines
 
@@ -460,9 +481,9 @@ def render_resource_module(api: Api, top: str) -> str:
     ops = [op for op in api.operations if op.resource == top or op.resource.startswith(top + ".")]
     group_doc = next(r.doc for r in resources if r.attr == top)
     out = [HEADER.format(doc=f"``Client.{top}``: {group_doc}")]
-    used_models = sorted(
-        {_returns(op) for op in ops} - {"None", "Any"} - {op.multi_status for op in ops}
-    )
+    decoded = [op for op in ops if op.success.model and not op.multi_status]
+    used_models = sorted({op.success.model for op in decoded if op.success.model})
+    decoders = sorted({"decode_one_or_many" if _one_or_many(op) else "decode" for op in decoded})
     used_params = sorted({p.typed_name for op in ops for p in op.params if p.typed_name})
     used_fields = sorted(
         {
@@ -488,13 +509,15 @@ def render_resource_module(api: Api, top: str) -> str:
     patterns = {(_pattern_const(p), p.pattern) for op in ops for p in op.params if p.pattern}
     if patterns:
         imports.insert(0, "import re")
+    if any(_one_or_many(op) for op in decoded):
+        imports.insert(0, "import builtins")
     imports.append("")
     imports.append("from .. import _validation as _v")
     if any(op.multi_status for op in ops):
         imports.append("from .. import _multistatus as _ms")
     imports.append("from .._base_client import BaseClient")
-    if used_models:
-        imports.append("from .._converter import decode")
+    if decoders:
+        imports.append("from .._converter import " + ", ".join(decoders))
     imports.append("from .._types import UNSET, TimeoutArg, Unset")
     if any(op.multi_status for op in ops):
         imports.append("from .._multistatus import AddUsersResult")
