@@ -22,20 +22,21 @@ def get_course(call: Call) -> Reply:
 
 @ops.add("GET", "/courses/{contentId}/activations")
 def list_activations(call: Call) -> Reply:
-    """The spec declares one ``Activation`` object: the latest activation's fields, with every
-    activation of the course under ``activations``."""
+    """Every activation of the course, oldest first, as a JSON array ("Activation list").
+
+    The spec declares one object; the client accepts either, and the list is what it describes.
+    """
     course = call.state.course(call.params["contentId"])
-    rows = [
-        activation_json(o)
-        for o in call.state.offerings.values()
-        if o.root_content_id == course.root_content_id
-    ]
-    for row in rows:
-        row["learnersCount"] = str(row["learnersCount"])
+    rows = []
+    for offering in call.state.offerings.values():
+        if offering.root_content_id != course.root_content_id:
+            continue
+        row = activation_json(offering)
+        del row["contentId"]  # not a field of the spec's activation
+        row["learnersCount"] = str(row["learnersCount"])  # a string in the spec
+        rows.append(row)
     rows.sort(key=lambda row: row["start"])
-    latest = dict(rows[-1]) if rows else {}
-    latest.pop("contentId", None)
-    return 200, {**latest, "activations": rows}
+    return 200, rows
 
 
 def _metadata_op(field: str, schema: Schema) -> None:
@@ -79,8 +80,10 @@ def grant_course_permission(call: Call) -> Reply:
 
 @ops.add("GET", "/courses/{contentId}/permissions")
 def list_course_permissions(call: Call) -> Reply:
-    """The spec declares one ``CoursePermission`` object: the first user's access, with every
-    user's access under ``permissions``."""
+    """Every user with access to the course, as a JSON array ("List of users ...").
+
+    The spec declares one object; the client accepts either, and the list is what it describes.
+    """
     state = call.state
     course = state.course(call.params["contentId"])
     rows = []
@@ -92,4 +95,4 @@ def list_course_permissions(call: Call) -> Reply:
         rows.append(
             {"email": user.email, "name": name, "isBuilder": is_builder, "isReviewer": is_reviewer}
         )
-    return 200, {**(rows[0] if rows else {}), "permissions": rows}
+    return 200, rows
