@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import gc
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -223,10 +226,84 @@ async def test_cancelling_the_consumer_marks_in_flight_items_unprocessed() -> No
     assert all(o.status is Status.UNPROCESSED for o in leftovers if o.item >= 3)
     indexes = [o.index for o in seen] + [o.index for o in leftovers]
     assert sorted(indexes) == list(range(len(indexes)))  # every item read has one outcome
+    unread = list(job.unread_outcomes())
+    assert [o.index for o in unread] == list(range(len(indexes), 100))
+    assert {o.status for o in unread} == {Status.UNPROCESSED}
+    assert list(job.unread_outcomes()) == []  # taken once
     summary = job.summary
-    assert summary.cancelled and summary.total == len(indexes)
-    assert summary.unprocessed == sum(o.status is Status.UNPROCESSED for o in leftovers)
+    assert summary.cancelled and summary.total == 100 and summary.unread == 0
+    unprocessed = sum(o.status is Status.UNPROCESSED for o in leftovers) + len(unread)
+    assert summary.unprocessed == unprocessed
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("bulk-")]
+
+
+async def _cancel_after(job: bulk.Job[int, int], started: asyncio.Event, **wait: Any) -> None:
+    task = asyncio.create_task(job.wait(**wait))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_cancelled_job_over_a_list_writes_every_input_item_to_the_ledger(
+    tmp_path: Path,
+) -> None:
+    started = asyncio.Event()
+
+    async def fn(x: int) -> int:
+        if x == 5:
+            started.set()
+            await asyncio.Event().wait()
+        return x
+
+    people = [f"p{n}@example.org" for n in range(300)]
+    ledger = tmp_path / "ledger.csv"
+    journal = tmp_path / "j.db"
+    job = bulk.run(lambda p: fn(people.index(p)), people, concurrency=1, journal=journal)
+    seen: list[Outcome[str, int]] = []
+    await _cancel_after(job, started, ledger=ledger, on_outcome=seen.append)
+
+    rows = list(csv.DictReader(ledger.open()))
+    assert [r["item"] for r in rows] == people  # one row per input item, in input order
+    assert [r["outcome"] for r in rows] == ["succeeded"] * 5 + ["unprocessed"] * 295
+    assert rows[-1]["message"] == "cancelled before it was started"
+    assert [o.item for o in seen] == people
+    summary = job.summary
+    assert (summary.total, summary.succeeded, summary.unprocessed) == (300, 5, 295)
+    # The journal: five done, the one in flight still started (verified on a re-run), the
+    # unread ones absent, so a re-run does them.
+    with bulk.Journal(journal) as j:
+        assert j.counts() == {"succeeded": 5, "started": 1}
+
+
+async def test_a_cancelled_job_over_a_generator_does_not_read_it_further() -> None:
+    started = asyncio.Event()
+    pulled = 0
+
+    def items() -> Iterator[int]:
+        nonlocal pulled
+        for n in range(100):
+            pulled += 1
+            yield n
+
+    async def fn(x: int) -> int:
+        if x == 3:
+            started.set()
+            await asyncio.Event().wait()
+        return x
+
+    job = bulk.run(fn, items(), concurrency=1)
+    await _cancel_after(job, started)
+    assert pulled == job.read == 4
+    assert list(job.unread_outcomes()) == []
+    summary = job.summary
+    assert (summary.total, summary.unprocessed, summary.unread) == (4, 1, None)
+    assert not summary.ok
+    # With the total given, the summary says how many were left unread.
+    started.clear()
+    job = bulk.run(fn, iter(range(100)), concurrency=1, total=100)
+    await _cancel_after(job, started)
+    assert job.summary.unread == 96
 
 
 async def test_leaving_an_async_with_block_early_cancels_the_rest() -> None:
@@ -308,8 +385,9 @@ async def test_a_base_exception_from_the_function_propagates_with_items_accounte
         async for o in job:
             seen.append(o)
 
-    assert len({o.index for o in seen}) == len(seen) == job.summary.total
     assert any(o.item == 5 and o.status is Status.UNPROCESSED for o in seen)
+    seen += job.unread_outcomes()  # the items never read end unprocessed too
+    assert sorted(o.index for o in seen) == list(range(20)) and job.summary.total == 20
 
 
 async def test_a_key_that_cannot_be_computed_fails_that_item_only() -> None:

@@ -8,9 +8,11 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from iqualify_async.cli import cli
-from iqualify_async.testing import FakeIQualify
+from iqualify_async.testing import FakeIQualify, Faults
 
 KEY = "jobs-key-31c0-SECRET"
 
@@ -242,6 +244,68 @@ def test_failures_exit_1_and_a_journal_resumes_without_redoing(
     assert fake.stats.by_route["POST /offerings/{offeringId}/users"] == adds
 
 
+def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> None:
+    add = "POST /offerings/{offeringId}/users"
+    with fake_in_thread(api_key=KEY, seed="demo", faults=Faults(latency_ms=10)) as fake:
+        offering_id = current_offerings(fake)[0]
+        rows = "".join(f"intr.{n}@example.org\n" for n in range(300))
+        people = write_csv(tmp_path / "p.csv", "email\n" + rows)
+        ledger, journal = tmp_path / "l.csv", tmp_path / "j.db"
+        command = [
+            *_cli_command(),
+            "enrol",
+            "--offering",
+            offering_id,
+            str(people),
+            "--journal",
+            str(journal),
+            "--ledger",
+            str(ledger),
+            "--concurrency",
+            "1",
+            "--batch-size",
+            "1",
+        ]
+        env = {**os.environ, "IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": fake.base_url}
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while fake.stats.by_route[add] < 5 and child.poll() is None:
+                assert time.monotonic() < deadline, "the enrolment did not start"
+                time.sleep(0.01)
+            child.send_signal(signal.SIGINT)
+            _, err = child.communicate(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        assert child.returncode == 130, err
+        outcomes = [r["outcome"] for r in csv.DictReader(ledger.open())]
+        assert len(outcomes) == 300
+        assert 5 <= outcomes.count("succeeded") < 300
+        assert outcomes.count("succeeded") + outcomes.count("unprocessed") == 300
+        # A re-run with the journal finishes the job without redoing anything.
+        done = fake.stats.by_route[add]
+        code, out, err = run(
+            fake,
+            "enrol",
+            "--offering",
+            offering_id,
+            str(people),
+            "--journal",
+            str(journal),
+            "--ledger",
+            str(ledger),
+            "--json",
+        )
+        assert code == 0, err
+        enrolled = set(fake.state.offering(offering_id).enrolments)
+        assert {f"intr.{n}@example.org" for n in range(300)} <= enrolled
+        report = json.loads(out)["enrol"]
+        assert report["succeeded"] + report["skipped"] == 300
+        assert report["from_journal"] == outcomes.count("succeeded")
+        assert fake.stats.by_route[add] - done <= 300 - outcomes.count("succeeded")
+
+
 def test_export_writes_one_file_per_kind_with_every_row(fake: FakeIQualify, tmp_path: Path) -> None:
     now = fake.state.clock()
     offerings = sorted(o.id for o in fake.state.offerings.values() if o.timing(now) == "past")[:2]
@@ -305,11 +369,13 @@ def test_export_csv_and_bad_kind(fake: FakeIQualify, tmp_path: Path) -> None:
     assert code == 2 and "choose one of --all, --current or --offering" in err
 
 
+def _cli_command() -> list[str]:
+    return [sys.executable, "-c", "from iqualify_async.cli import main; main()"]
+
+
 def _demo_command(out_dir: Path) -> list[str]:
     return [
-        sys.executable,
-        "-c",
-        "from iqualify_async.cli import main; main()",
+        *_cli_command(),
         "demo",
         "--people",
         "40",

@@ -28,7 +28,7 @@ from .companions import (
 )
 from .engine import Job, run
 from .enrol import Enrolment, EnrolmentError, enrol, enrol_many
-from .journal import Journal, JournalEntry
+from .journal import Journal, JournalEntry, JournalMismatchError
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
@@ -46,6 +46,7 @@ __all__ = [
     "Job",
     "Journal",
     "JournalEntry",
+    "JournalMismatchError",
     "LedgerWriter",
     "Outcome",
     "PeopleError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -38,6 +39,7 @@ logger = logging.getLogger("iqualify_async.bulk")
 
 _MAX_AMBIGUOUS_ATTEMPTS = 3
 _NEEDS_VERIFY = "may have been applied by an earlier attempt; pass verify= to check it"
+_NOT_STARTED = "cancelled before it was started"
 
 
 @attrs.frozen
@@ -66,9 +68,18 @@ class Job(Generic[I, R]):
     Stopping: :meth:`stop` (and a failure threshold) stops taking new items, lets calls in flight
     finish, and reports every remaining input item ``unprocessed``. Cancelling the task that
     iterates or awaits the job cancels the calls in flight at once: they end ``unprocessed``
-    (still ``started`` in the journal, so a re-run verifies them), items not yet read from the
-    input get no outcome, and the cancellation propagates. Breaking out of ``async for`` early
-    cancels the job the same way; use ``async with job:`` to have that happen right away.
+    (still ``started`` in the journal, so a re-run verifies them) and the cancellation
+    propagates. Breaking out of ``async for`` early cancels the job the same way; use
+    ``async with job:`` to have that happen right away.
+
+    Items not yet read from the input when the job is cancelled: when the input is a sized
+    collection (a list, tuple, range, ...), reading the rest has no side effects, so each of them
+    ends ``unprocessed`` too: they are counted in the summary, :meth:`unread_outcomes` yields their
+    outcomes one by one, and :meth:`wait` writes them to its ledger before the cancellation
+    propagates. An iterator, generator or async iterable is not read any further (that could
+    have side effects): the summary counts the items read, and ``summary.unread`` says how many
+    were left (``None`` when the input's length is unknown). The journal holds no row for unread
+    items, so a re-run with it does them.
     """
 
     def __init__(
@@ -87,8 +98,12 @@ class Job(Generic[I, R]):
         min_sample: int,
         total: int | None,
         clock: Callable[[], float],
+        name: str | None = None,
+        reuse_journal: bool = False,
     ) -> None:
         self._fn = fn
+        self._name = name
+        self._reuse_journal = reuse_journal
         self._items = items
         self._concurrency = concurrency
         self._key_fn: Callable[[I], object] = key if key is not None else default_key
@@ -99,6 +114,12 @@ class Job(Generic[I, R]):
         self._max_failures = max_failures
         self._max_failure_rate = max_failure_rate
         self._min_sample = min_sample
+        # Reading more of a sized collection has no side effects; of an iterator it might.
+        self._drainable = isinstance(items, Sized) and not isinstance(
+            items, Iterator | AsyncIterable
+        )
+        self._unread: int | None = 0
+        self._undrained = 0
         if total is None and isinstance(items, Sized):
             total = len(items)
         self._tracker = Tracker(
@@ -139,24 +160,36 @@ class Job(Generic[I, R]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def wait(self, *, ledger: str | os.PathLike[str] | LedgerWriter | None = None) -> Summary:
+    async def wait(
+        self,
+        *,
+        ledger: str | os.PathLike[str] | LedgerWriter | None = None,
+        on_outcome: Callable[[Outcome[I, R]], object] | None = None,
+    ) -> Summary:
         """Run the job to the end and return its summary.
 
         With ``ledger`` (a ``.csv``/``.jsonl`` path or a :class:`LedgerWriter`), every outcome is
-        written to it as it arrives; on cancellation the outcomes of the items in flight are
-        written too before the cancellation propagates.
+        written to it as it arrives, and ``on_outcome`` is called with each. On cancellation the
+        outcomes of the items in flight, and of the unread items of a sized input (see the
+        class), are written and passed on too before the cancellation propagates.
         """
         if self._summary is not None and self._iterator is not None and ledger is None:
             return self._summary
         writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
+
+        def deliver(outcome: Outcome[I, R]) -> None:
+            if writer is not None:
+                writer.write(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
         try:
             async for outcome in self:
-                if writer is not None:
-                    writer.write(outcome)
+                deliver(outcome)
         except BaseException:
-            if writer is not None:
-                for outcome in self._leftovers:
-                    writer.write(outcome)
+            if writer is not None or on_outcome is not None:
+                for outcome in itertools.chain(self._leftovers, self.unread_outcomes()):
+                    deliver(outcome)
             raise
         finally:
             if writer is not None and writer is not ledger:
@@ -184,12 +217,44 @@ class Job(Generic[I, R]):
         """The final summary once the job ended, else the counts so far."""
         if self._summary is not None:
             return self._summary
-        return self._tracker.summary(stopped=self._stopped, cancelled=self._cancelled)
+        return self._tracker.summary(
+            stopped=self._stopped, cancelled=self._cancelled, unread=self._unread
+        )
 
     @property
     def leftovers(self) -> list[Outcome[I, R]]:
         """After a cancellation: the outcomes the consumer did not receive (in-flight items)."""
         return list(self._leftovers)
+
+    @property
+    def read(self) -> int:
+        """How many items the job has read from its input so far."""
+        return self._read
+
+    def unread_outcomes(self) -> Iterator[Outcome[I, R]]:
+        """After a cancellation: an ``unprocessed`` outcome for each item of a sized input that
+        was never read, produced from the input as you iterate (nothing is held in memory).
+
+        Empty for an iterator or async iterable input, and when every item was read. The
+        outcomes can be taken once; :meth:`wait` takes them itself for its ledger.
+        """
+        if not self._undrained:
+            return iter(())
+        self._undrained = 0
+        items = self._sync_items
+        if items is None:
+            assert isinstance(self._items, Iterable)
+            items = iter(self._items)
+        return self._drain(items, self._read)
+
+    def _drain(self, items: Iterator[I], index: int) -> Iterator[Outcome[I, R]]:
+        for item in items:
+            try:
+                key = str(self._key_fn(item))
+            except Exception:
+                key = f"#{index}"
+            yield Outcome(index, key, item, Status.UNPROCESSED, reason=_NOT_STARTED)
+            index += 1
 
     # -- running ----------------------------------------------------------------------------
 
@@ -213,6 +278,13 @@ class Job(Generic[I, R]):
         elif self._journal_arg is not None:
             self._journal = Journal(self._journal_arg)
         if self._journal is not None:
+            if self._name is not None:
+                try:
+                    self._journal.claim(self._name, reuse=self._reuse_journal)
+                except BaseException:
+                    if self._journal is not self._journal_arg:
+                        self._journal.close()
+                    raise
             self._run_id = self._journal.begin_run()
         self._tracker.started_at = self._tracker.clock()
         self._tracker.emit()
@@ -243,6 +315,7 @@ class Job(Generic[I, R]):
             # A bug or a BaseException escaped a task: account for what was in flight, then fail.
             for outcome in self._settle_pending("the job failed"):
                 await self._out.put(outcome)
+            self._count_unread()
         self._finish()
         await self._out.put(_End(error or self._input_error))
 
@@ -261,6 +334,8 @@ class Job(Generic[I, R]):
             if not isinstance(got, _End):
                 leftovers.append(got)
         leftovers.extend(self._settle_pending("cancelled"))
+        if self._cancelled:
+            self._count_unread()
         self._finish()
         self._out.put_nowait(_End())  # ends an iteration still waiting in another task
         return leftovers
@@ -277,11 +352,30 @@ class Job(Generic[I, R]):
         self._pending_keys.clear()
         return outcomes
 
+    def _count_unread(self) -> None:
+        """The job ends before reading all its input: account for the items left unread."""
+        if self._exhausted or self._summary is not None:
+            return
+        self._exhausted = True
+        if self._drainable:
+            assert isinstance(self._items, Sized)
+            self._undrained = max(0, len(self._items) - self._read)
+            self._tracker.count_unprocessed(self._undrained)
+            return
+        total = self._tracker.total
+        self._unread = None if total is None else max(0, total - self._read)
+        logger.info(
+            "bulk job ended after reading %d item(s); the rest of its input was not read",
+            self._read,
+        )
+
     def _finish(self) -> None:
         if self._summary is not None:
             return
         self._tracker.emit(finished=True)
-        self._summary = self._tracker.summary(stopped=self._stopped, cancelled=self._cancelled)
+        self._summary = self._tracker.summary(
+            stopped=self._stopped, cancelled=self._cancelled, unread=self._unread
+        )
         if self._journal is not None:
             self._journal.end_run(self._run_id, attrs.asdict(self._summary))
             if self._journal is not self._journal_arg:
@@ -529,6 +623,8 @@ def run(
     min_sample: int = 20,
     total: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    name: str | None = None,
+    reuse_journal: bool = False,
 ) -> Job[I, R]:
     """Run ``await fn(item)`` for every item with at most ``concurrency`` calls at a time.
 
@@ -544,6 +640,11 @@ def run(
     it returns ``False``/``None`` when the item is not done (the function is then called), or
     ``True``, a value, or :class:`Skipped` when it is. Without ``verify`` such items end
     ``unprocessed`` (or ``failed`` for an ambiguous write), never blindly re-sent.
+
+    ``name`` says what the job does (e.g. ``"add_to_group offering=O group=G"``). A journal keeps
+    the name of the job that first used it and refuses a job of another name with
+    :class:`~iqualify_async.bulk.JournalMismatchError`, so a journal is never silently replayed
+    into the wrong job; ``reuse_journal=True`` hands it over to this job instead.
 
     ``max_failures`` / ``max_failure_rate`` (checked once ``min_sample`` items are done) stop
     the job taking new items; the rest end ``unprocessed``. ``on_progress`` receives a
@@ -581,4 +682,6 @@ def run(
         min_sample=min_sample,
         total=total,
         clock=clock,
+        name=name,
+        reuse_journal=reuse_journal,
     )

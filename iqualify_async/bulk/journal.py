@@ -28,7 +28,7 @@ import attrs
 from .keys import to_jsonable
 from .outcome import ErrorInfo, Status
 
-__all__ = ["Journal", "JournalEntry"]
+__all__ = ["Journal", "JournalEntry", "JournalMismatchError"]
 
 STARTED = "started"
 _SCHEMA_VERSION = "1"
@@ -81,6 +81,19 @@ class JournalEntry:
         return self.status == STARTED or self.uncertain
 
 
+class JournalMismatchError(ValueError):
+    """The journal was written by another job; ``path``, ``stored`` and ``job`` say which."""
+
+    def __init__(self, path: str, stored: str, job: str) -> None:
+        super().__init__(
+            f"{path} is the journal of another job ({stored}), not of this one ({job}); "
+            "use another journal file, or pass reuse_journal=True to hand it over to this job"
+        )
+        self.path = path
+        self.stored = stored
+        self.job = job
+
+
 class Journal:
     """A SQLite journal file. Open it with ``Journal(path)``; pass it (or just the path) as
     ``journal=`` to :func:`iqualify_async.bulk.run`. Single-writer: one job at a time per file.
@@ -122,6 +135,22 @@ class Journal:
     def close(self) -> None:
         self.commit()
         self._db.close()
+
+    @property
+    def job(self) -> str | None:
+        """The name of the job this journal belongs to (``None`` until a named job used it)."""
+        row = self._db.execute("SELECT value FROM meta WHERE name='job'").fetchone()
+        return None if row is None else str(row[0])
+
+    def claim(self, job: str, *, reuse: bool = False) -> None:
+        """Make this the journal of ``job``; raises :class:`JournalMismatchError` when it
+        belongs to another job, unless ``reuse`` (the journal then belongs to ``job``)."""
+        stored = self.job
+        if stored == job:
+            return
+        if stored is not None and not reuse:
+            raise JournalMismatchError(self.path, stored, job)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('job', ?)", (job,))
 
     def begin_run(self) -> int:
         cur = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (time.time(),))

@@ -95,10 +95,13 @@ class Outcome(Generic[I, R]):
 class Summary:
     """Counts of a finished (or stopped, or cancelled) bulk job.
 
-    ``total`` counts items read from the input, each in exactly one of the four outcome counts.
+    ``total`` counts the input items, each in exactly one of the four outcome counts (after a
+    cancellation, the unread items of a sized input count as ``unprocessed``).
     ``from_journal`` says how many of them a previous run had completed. ``stopped`` holds why the
     job stopped taking new items early (failure threshold, :meth:`Job.stop`), ``cancelled`` is
-    true when the job was cancelled.
+    true when the job was cancelled. ``unread`` is how many input items have no outcome because
+    the job ended before reading them from an iterator or async iterable (not read further, as
+    that could have side effects): 0 normally, ``None`` when their number is unknown.
     """
 
     total: int
@@ -110,8 +113,9 @@ class Summary:
     elapsed: float
     stopped: str | None = None
     cancelled: bool = False
+    unread: int | None = 0
 
     @property
     def ok(self) -> bool:
-        """True when every item read ended ``succeeded`` or ``skipped``."""
-        return self.failed == 0 and self.unprocessed == 0
+        """True when every input item ended ``succeeded`` or ``skipped``."""
+        return self.failed == 0 and self.unprocessed == 0 and self.unread == 0

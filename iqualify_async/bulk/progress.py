@@ -115,6 +115,10 @@ class Tracker:
         if now >= self._next_emit:
             self.emit(now)
 
+    def count_unprocessed(self, n: int) -> None:
+        """Count ``n`` items that end ``unprocessed`` without being read (a cancelled job)."""
+        self.counts[Status.UNPROCESSED] += n
+
     def emit(self, now: float | None = None, *, finished: bool = False) -> None:
         now = self.clock() if now is None else now
         self._next_emit = now + self.interval
@@ -150,7 +154,7 @@ class Tracker:
             finished=finished,
         )
 
-    def summary(self, *, stopped: str | None, cancelled: bool) -> Summary:
+    def summary(self, *, stopped: str | None, cancelled: bool, unread: int | None = 0) -> Summary:
         c = self.counts
         return Summary(
             total=self.done,
@@ -162,4 +166,5 @@ class Tracker:
             elapsed=max(0.0, self.clock() - self.started_at),
             stopped=stopped,
             cancelled=cancelled,
+            unread=unread,
         )
