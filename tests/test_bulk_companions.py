@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,30 @@ async def test_assign_to_marker_checks_a_batch_cut_off_after_being_applied() -> 
     assert done == dict.fromkeys(people, Status.SUCCEEDED)
     assert fake.stats.by_route[MARKS_ADD] == 1  # one batch, checked by reading, not re-sent
     assert set(people) <= set(offering.marking[marker])
+
+
+async def test_a_journal_is_never_replayed_into_a_job_with_another_target(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    offering = next(o for o in fake.state.offerings.values() if len(o.groups) >= 2)
+    group_a, group_b = list(offering.groups.values())[:2]
+    people = [
+        p for p in learners(offering, 10_000) if p not in {**group_a.learners, **group_b.learners}
+    ][:3]
+    journal = tmp_path / "groups.db"
+    async with client(fake) as iq:
+        first = await bulk.add_to_group(iq, offering.id, group_a.id, people, journal=journal)
+        assert first.succeeded == 3
+        with pytest.raises(bulk.JournalMismatchError) as refused:
+            await bulk.add_to_group(iq, offering.id, group_b.id, people, journal=journal)
+        message = str(refused.value)
+        assert str(journal) in message
+        assert f"add_to_group offering={offering.id} group={group_a.id}" in message
+        assert f"add_to_group offering={offering.id} group={group_b.id}" in message
+        assert not set(people) & set(group_b.learners)
+        # Handed over explicitly, the journal's entries for group A are not taken for group B.
+        second = await bulk.add_to_group(
+            iq, offering.id, group_b.id, people, journal=journal, reuse_journal=True
+        )
+    assert second.succeeded == 3 and second.from_journal == 0
+    assert set(people) <= set(group_b.learners)

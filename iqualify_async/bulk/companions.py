@@ -1,6 +1,9 @@
 """Thin bulk helpers beside enrolment: one job item per person, every person accounted for.
 
 Each returns a :class:`Job` (``await`` it for the :class:`Summary`, iterate it for outcomes).
+With ``journal=``, an item's key and the job's name hold the operation and its target (e.g.
+``add_to_group/<offering>/<group>/<email>``): a journal used by one job is refused by a job with
+another target (:class:`~iqualify_async.bulk.JournalMismatchError`) unless ``reuse_journal=True``.
 Answers saying the person is already in the wanted state end ``skipped``; a write that may
 have been applied is checked by reading the state back before it is sent again. Where the API
 takes a list (a marker's learners), people arriving together share one request.
@@ -131,12 +134,15 @@ def _job(
     write: Callable[[str], Awaitable[object]],
     emails: list[str],
     *,
+    operation: str,
+    target: Mapping[str, str],
     done_when: str,
     done_reason: str,
     members: Callable[[], Awaitable[Any]] | None,
     wanted_present: bool,
     concurrency: int,
     journal: JournalArg,
+    reuse_journal: bool,
     on_progress: ProgressCallback | None,
     max_failures: int | None,
 ) -> Job[str, str]:
@@ -158,12 +164,22 @@ def _job(
             return "done" if present == wanted_present else False
 
         verify = check
+
+    # Keys and the job's name carry the operation and its target, so a journal shared by two
+    # jobs never passes one job's work off as the other's.
+    prefix = "/".join([operation, *target.values()])
+
+    def key(email: str) -> str:
+        return f"{prefix}/{email.lower()}"
+
     return run(
         one,
         emails,
         concurrency=concurrency,
-        key=str.lower,
+        key=key,
         journal=journal,
+        name=" ".join([operation, *(f"{k}={v}" for k, v in target.items())]),
+        reuse_journal=reuse_journal,
         verify=verify,
         on_progress=on_progress,
         max_failures=max_failures,
@@ -177,6 +193,7 @@ def remove_from_offering(
     *,
     concurrency: int = 10,
     journal: JournalArg = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
 ) -> Job[str, str]:
@@ -188,12 +205,15 @@ def remove_from_offering(
     return _job(
         remove,
         _emails(people),
+        operation="remove_from_offering",
+        target={"offering": offering_id},
         done_when="UserNotInOfferingError",
         done_reason="not in the offering",
         members=lambda: iq.offerings.users.list(offering_id),
         wanted_present=False,
         concurrency=concurrency,
         journal=journal,
+        reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
     )
@@ -207,6 +227,7 @@ def add_to_group(
     *,
     concurrency: int = 10,
     journal: JournalArg = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
 ) -> Job[str, str]:
@@ -220,10 +241,13 @@ def add_to_group(
         _emails(people),
         done_when="ObjectExistsError",
         done_reason="already in the group",
+        operation="add_to_group",
+        target={"offering": offering_id, "group": group_id},
         members=lambda: iq.offerings.groups.list_learners(offering_id, group_id),
         wanted_present=True,
         concurrency=concurrency,
         journal=journal,
+        reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
     )
@@ -237,6 +261,7 @@ def add_to_channel(
     *,
     concurrency: int = 10,
     journal: JournalArg = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
 ) -> Job[str, str]:
@@ -250,10 +275,13 @@ def add_to_channel(
         _emails(people),
         done_when="ObjectExistsError",
         done_reason="already in the channel",
+        operation="add_to_channel",
+        target={"offering": offering_id, "channel": channel_id},
         members=lambda: iq.offerings.channels.list_learners(offering_id, channel_id),
         wanted_present=True,
         concurrency=concurrency,
         journal=journal,
+        reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
     )
@@ -268,6 +296,7 @@ def assign_to_marker(
     concurrency: int = 10,
     batch_size: int = DEFAULT_BATCH_SIZE,
     journal: JournalArg = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
 ) -> Job[str, str]:
@@ -294,10 +323,13 @@ def assign_to_marker(
         _emails(learners),
         done_when="ObjectExistsError",
         done_reason="already assigned",
+        operation="assign_to_marker",
+        target={"offering": offering_id, "marker": marker_email.lower()},
         members=lambda: iq.offerings.markers.list_learners(offering_id, marker_email),
         wanted_present=True,
         concurrency=concurrency * batch_size,
         journal=journal,
+        reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
     )
@@ -312,6 +344,7 @@ def transfer(
     send_invite: bool | None = None,
     concurrency: int = 10,
     journal: JournalArg = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
 ) -> Job[str, str]:
@@ -336,10 +369,13 @@ def transfer(
         _emails(people),
         done_when="ObjectExistsError",
         done_reason="already in the target offering",
+        operation="transfer",
+        target={"from": from_offering_id, "to": to_offering_id},
         members=lambda: iq.offerings.users.list(to_offering_id),
         wanted_present=True,
         concurrency=concurrency,
         journal=journal,
+        reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
     )

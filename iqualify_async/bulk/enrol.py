@@ -401,6 +401,7 @@ def enrol_many(
     concurrency: int = 10,
     batch_size: int = DEFAULT_BATCH_SIZE,
     journal: Journal | str | os.PathLike[str] | None = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     max_failure_rate: float | None = None,
@@ -424,7 +425,8 @@ def enrol_many(
 
     ``concurrency`` bounds the requests in flight and ``batch_size`` the people per request.
     With ``journal``, a re-run redoes nothing recorded as done, and people whose request was
-    interrupted are looked up in the offering before being sent again.
+    interrupted are looked up in the offering before being sent again. A journal written by
+    another kind of job is refused (:class:`~iqualify_async.bulk.JournalMismatchError`) unless ``reuse_journal``.
     """
     wanted = _check_role(role)
     _positive("concurrency", concurrency)
@@ -452,6 +454,9 @@ def enrol_many(
         concurrency=concurrency if dry_run else concurrency * batch_size,
         key=Enrolment.key,
         journal=None if dry_run else journal,
+        # Keys name the offering and role, so one journal serves enrolments into any offerings.
+        name="enrol",
+        reuse_journal=reuse_journal,
         verify=enroller.verify,
         on_progress=on_progress,
         max_failures=max_failures,
@@ -471,6 +476,7 @@ def enrol(
     concurrency: int = 10,
     batch_size: int = DEFAULT_BATCH_SIZE,
     journal: Journal | str | os.PathLike[str] | None = None,
+    reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     max_failure_rate: float | None = None,
@@ -489,6 +495,7 @@ def enrol(
         concurrency=concurrency,
         batch_size=batch_size,
         journal=journal,
+        reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
         max_failure_rate=max_failure_rate,
