@@ -63,8 +63,8 @@ async def test_activations_are_every_offering_of_the_course_oldest_first(
         activations = await iq.courses.list_activations(course.id)
     assert all(isinstance(a, Activation) for a in activations)
     assert sorted(a.id for a in activations if a.id) == sorted(expected)
-    starts = [a.start for a in activations]
-    assert starts == sorted(starts)
+    starts = [a.start or "" for a in activations]
+    assert all(starts) and starts == sorted(starts)
     assert {a.metadata.root_content_id for a in activations if a.metadata} == {
         course.root_content_id
     }
