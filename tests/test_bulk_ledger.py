@@ -49,13 +49,14 @@ async def test_csv_ledger_has_one_row_per_item_with_flattened_fields(tmp_path: P
         rows = sorted(reader, key=lambda r: int(r["index"]))
     assert summary.total == len(rows) == 4
     assert header == [
-        "index", "key", "outcome", "email", "name.first", "name.last", "tags",
+        "index", "key", "outcome", "email", "name.first", "name.last", "tags", "value",
         "error_type", "error_status", "error_name", "error_details", "message",
         "from_journal", "verified", "extra_fields",
     ]  # fmt: skip
     ada, bob, missing, cy = rows
     assert (ada["outcome"], ada["name.first"], ada["tags"]) == ("succeeded", "Ada", '["a", "b"]')
-    assert (bob["outcome"], bob["message"]) == ("skipped", "already enrolled")
+    assert ada["value"] == "enrolled"
+    assert (bob["outcome"], bob["message"], bob["value"]) == ("skipped", "already enrolled", "")
     assert missing["outcome"] == "failed"
     assert (missing["error_status"], missing["error_name"]) == ("400", "SchemaValidationError")
     assert json.loads(missing["error_details"]) == {"email": "required"}
@@ -96,6 +97,23 @@ async def test_jsonl_ledger_rows(tmp_path: Path) -> None:
     }
     ok = next(r for r in rows if r["outcome"] == "succeeded")
     assert ok["error"] is None and ok["message"] is None and ok["from_journal"] is False
+    assert ok["value"] == "enrolled" and failed["value"] is None
+
+
+async def test_values_are_written_and_items_still_read_back(tmp_path: Path) -> None:
+    items = [{"email": "a@x.org", "value": "item field"}, {"email": "b@x.org", "value": "2"}]
+
+    async def fn(item: dict[str, str]) -> dict[str, int]:
+        return {"rows": len(item["email"])}
+
+    for suffix in ("csv", "jsonl"):
+        path = tmp_path / f"values.{suffix}"
+        await bulk.run(fn, items).wait(ledger=path)
+        assert list(bulk.items_from_ledger(path, statuses=None)) == items
+    [first, _] = csv.DictReader((tmp_path / "values.csv").open(newline=""))
+    assert (first["value"], first["item.value"]) == ('{"rows": 7}', "item field")
+    rows = [json.loads(line) for line in (tmp_path / "values.jsonl").read_text().splitlines()]
+    assert rows[0]["value"] == {"rows": 7} and rows[0]["item"] == items[0]
 
 
 async def test_scalar_and_attrs_items(tmp_path: Path) -> None:
@@ -147,7 +165,7 @@ async def test_a_cancelled_job_still_writes_the_items_it_cut_off(tmp_path: Path)
         await task
 
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    assert sorted(r["index"] for r in rows) == list(range(len(rows)))
+    assert sorted(r["index"] for r in rows) == list(range(10))
     assert {r["outcome"] for r in rows if r["index"] >= 2} == {"unprocessed"}
     assert sum(r["outcome"] == "succeeded" for r in rows) == 2
 

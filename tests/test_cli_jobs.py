@@ -172,12 +172,16 @@ def test_bad_rows_are_listed_by_line_and_nothing_is_sent(
     assert fake.stats.total_requests == before
 
 
-def test_dry_run_reports_and_writes_nothing(fake: FakeIQualify, tmp_path: Path) -> None:
+def test_dry_run_reports_and_writes_nothing(
+    fake: FakeIQualify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     offering_id = current_offerings(fake)[0]
-    existing = next(
-        k for k, e in fake.state.offering(offering_id).enrolments.items() if e.is_learner
+    enrolments = fake.state.offering(offering_id).enrolments
+    existing = next(k for k, e in enrolments.items() if e.is_learner)
+    elsewhere = next(k for k in fake.state.users if k not in enrolments)
+    people = write_csv(
+        tmp_path / "p.csv", f"email\n{existing}\nfresh.one@example.org\n{elsewhere}\n"
     )
-    people = write_csv(tmp_path / "p.csv", f"email\n{existing}\nfresh.one@example.org\n")
     code, out, err = run(
         fake,
         "enrol",
@@ -192,11 +196,27 @@ def test_dry_run_reports_and_writes_nothing(fake: FakeIQualify, tmp_path: Path) 
     assert code == 0, err
     report = json.loads(out)
     assert report["dry_run"] is True
-    assert report["enrol"]["skipped"] == 1 and report["enrol"]["succeeded"] == 1
+    assert report["would"] == {"create": 1, "enrol": 1, "skip": 1, "failed": 0, "unprocessed": 0}
     assert sum(fake.stats.writes.values()) == 0
     assert "fresh.one@example.org" not in fake.state.offering(offering_id).enrolments
     lines = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
-    assert sorted(r["outcome"] for r in lines) == ["skipped", "succeeded"]
+    assert {r["item"]["person"]["email"]: r["value"] for r in lines} == {
+        existing: None,
+        "fresh.one@example.org": "would create the user and enrol",
+        elsewhere: "would enrol",
+    }
+    # Without --ledger a dry run leaves no file behind; the summary says what would happen.
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    code, out, err = run(fake, "enrol", "--offering", offering_id, str(people), "--dry-run")
+    assert code == 0, err
+    assert list(Path().iterdir()) == []
+    assert "dry run: 3 done (2 to do, 1 skipped)" in out
+    assert re.search(r"would create the user and enrol\s+1\n", out)
+    assert re.search(r"would enrol\s+1\n", out)
+    assert re.search(r"already enrolled \(skip\)\s+1\n", out)
+    assert "Ledger:" not in out
+    assert sum(fake.stats.writes.values()) == 0
 
 
 def test_failures_exit_1_and_a_journal_resumes_without_redoing(

@@ -23,6 +23,7 @@ Format = Literal["csv", "jsonl"]
 
 _HEAD = ("index", "key", "outcome")
 _TAIL = (
+    "value",
     "error_type",
     "error_status",
     "error_name",
@@ -90,8 +91,11 @@ class LedgerWriter:
     ``statuses`` keeps only outcomes with those statuses (e.g. ``{"failed", "unprocessed"}`` for
     a file of items to retry). CSV columns are ``index, key, outcome``, the item's fields (taken
     from the first row unless ``fields`` is given; a scalar item is one ``item`` column), then
-    ``error_type, error_status, error_name, error_details, message, from_journal, verified,
-    extra_fields`` (fields of later items not in the header, as JSON).
+    ``value, error_type, error_status, error_name, error_details, message, from_journal,
+    verified, extra_fields`` (fields of later items not in the header, as JSON). ``value`` is
+    what the function returned for a ``succeeded`` item (e.g. ``"would enrol"`` in a dry run),
+    JSON text when it is not a string. JSONL rows hold the same, with ``item``, ``value`` and
+    ``error`` as JSON values.
     """
 
     def __init__(
@@ -145,6 +149,7 @@ class LedgerWriter:
             "key": outcome.key,
             "outcome": str(outcome.status),
             "item": _plain(outcome.item),
+            "value": _plain(outcome.value),
             "error": None
             if error is None
             else {
@@ -173,6 +178,7 @@ class LedgerWriter:
             index=str(outcome.index),
             key=outcome.key,
             outcome=str(outcome.status),
+            value=_cell(_plain(outcome.value)),
             error_type=_cell(error and error.type),
             error_status=_cell(error and error.status),
             error_name=_cell(error and error.name),

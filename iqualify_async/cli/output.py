@@ -132,7 +132,10 @@ class JobBars:
             refresh_per_second=8,
         )
 
-    def track(self, name: str, total: int | None = None) -> Callable[[ProgressEvent], None]:
+    def track(
+        self, name: str, total: int | None = None, *, ok_label: str = "ok"
+    ) -> Callable[[ProgressEvent], None]:
+        """``ok_label`` names the succeeded items (a dry run's are still "to do")."""
         task: TaskID | None = None
         if self.output.bars:
             task = self.progress.add_task(name, total=total, counts="", rate="")
@@ -143,19 +146,19 @@ class JobBars:
                     task,
                     completed=event.done,
                     total=event.total,
-                    counts=_counts(event),
+                    counts=_counts(event, ok_label),
                     rate=f"{event.rate:,.0f}/s",
                 )
             if event.finished and not self.output.bars:
                 self.output.line(
-                    f"{name}: {event.done} done ({_counts(event)}) in {event.elapsed:.1f}s"
+                    f"{name}: {event.done} done ({_counts(event, ok_label)}) in {event.elapsed:.1f}s"
                 )
 
         return on_progress
 
 
-def _counts(event: ProgressEvent) -> str:
-    parts = [f"{event.succeeded} ok"]
+def _counts(event: ProgressEvent, ok_label: str = "ok") -> str:
+    parts = [f"{event.succeeded} {ok_label}"]
     if event.skipped:
         parts.append(f"{event.skipped} skipped")
     if event.failed:

@@ -12,7 +12,7 @@ import click
 
 from ...bulk.enrol import DEFAULT_BATCH_SIZE
 from ..app import configure_logging
-from ..errors import EXIT_FAILURES, EXIT_OK
+from ..errors import EXIT_FAILURES, EXIT_OK, CommandError
 from ..options import connection_options, output_options
 from ..output import Output
 from ..people import read_people
@@ -20,7 +20,7 @@ from ..report import show_summaries, show_traffic, summary_json, summary_row
 from ..state import State
 
 if TYPE_CHECKING:
-    from ...bulk import Person
+    from ...bulk import Outcome, Person
     from ...bulk.enrol import Role
 
 ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
@@ -44,7 +44,10 @@ ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
     help="Role in the offerings.",
 )
 @click.option(
-    "--dry-run", is_flag=True, help="Report what would be enrolled or skipped; write nothing."
+    "--dry-run",
+    is_flag=True,
+    help="Report who would be created, enrolled or skipped; change nothing on the server, "
+    "and write a ledger only when --ledger is given.",
 )
 @click.option(
     "--journal",
@@ -70,7 +73,8 @@ ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
     "--ledger",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="Per-row outcome file, .csv or .jsonl (default: enrol-ledger-<time>.csv).",
+    help="Per-row outcome file, .csv or .jsonl (default: enrol-ledger-<time>.csv; "
+    "none for a --dry-run).",
 )
 @output_options
 @connection_options
@@ -96,9 +100,9 @@ def enrol(
     configure_logging(state)
     people = read_people(people_csv)
     client_kwargs = state.client_kwargs(concurrency=concurrency)
-    if ledger is None:
+    if ledger is None and not dry_run:
         ledger = Path(f"enrol-ledger-{time.strftime('%Y%m%d-%H%M%S')}.csv")
-    if ledger.suffix.lower() not in (".csv", ".jsonl"):
+    if ledger is not None and ledger.suffix.lower() not in (".csv", ".jsonl"):
         raise click.BadParameter("must end in .csv or .jsonl", param_hint="--ledger")
     output = Output(state)
     return asyncio.run(
@@ -127,10 +131,10 @@ async def _enrol(
     journal: Path | None,
     concurrency: int,
     batch_size: int,
-    ledger: Path,
+    ledger: Path | None,
 ) -> int:
     from ... import Client
-    from ...bulk import enrol_many
+    from ...bulk import JournalMismatchError, enrol_many
 
     enrolments = len(offering_ids) * len(people)
     verb = "Checking" if dry_run else "Enrolling"
@@ -138,6 +142,7 @@ async def _enrol(
         f"{verb} {len(people)} people into {len(offering_ids)} offering(s) as {role}: {enrolments} enrolments"
     )
     started = time.monotonic()
+    plan = DryRunPlan()
     async with Client(**client_kwargs) as iq:
         with output.jobs() as bars:
             job = enrol_many(
@@ -149,16 +154,27 @@ async def _enrol(
                 concurrency=concurrency,
                 batch_size=batch_size,
                 journal=journal,
-                on_progress=bars.track("dry run" if dry_run else "enrol", enrolments),
+                on_progress=bars.track(
+                    "dry run" if dry_run else "enrol",
+                    enrolments,
+                    ok_label="to do" if dry_run else "ok",
+                ),
             )
-            summary = await job.wait(ledger=ledger)
+            try:
+                summary = await job.wait(ledger=ledger, on_outcome=plan.count)
+            except JournalMismatchError as exc:
+                raise CommandError(
+                    f"{exc.path} is the journal of another job ({exc.stored}); "
+                    "use another --journal file"
+                ) from None
         elapsed = time.monotonic() - started
         if output.json:
             output.print_json(
                 {
                     "enrol": summary_json(summary),
                     "dry_run": dry_run,
-                    "ledger": str(ledger),
+                    **({"would": plan.as_json()} if dry_run else {}),
+                    "ledger": None if ledger is None else str(ledger),
                     "requests": iq.stats.as_dict(),
                 }
             )
@@ -166,14 +182,61 @@ async def _enrol(
             output.line()
             show_summaries(output, [summary_row("dry run" if dry_run else "enrol", summary)])
             output.line()
+            if dry_run:
+                output.table("Dry run: nothing was changed", ("", ""), plan.rows(), header=False)
+                output.line()
             show_traffic(output, iq.stats, elapsed)
             output.line()
-            output.line(f"Ledger: {ledger}")
+            if ledger is not None:
+                output.line(f"Ledger: {ledger}")
             if summary.failed or summary.unprocessed:
                 output.line(
                     "Some enrolments did not succeed: see the ledger; fix and re-run (people already enrolled are skipped)."
                 )
     return EXIT_OK if summary.ok and summary.total == enrolments else EXIT_FAILURES
+
+
+class DryRunPlan:
+    """What a dry run found, by what the real run would do."""
+
+    def __init__(self) -> None:
+        self.create = self.enrol = self.skip = self.failed = self.unprocessed = 0
+
+    def count(self, outcome: Outcome[Any, Any]) -> None:
+        from ...bulk.enrol import WOULD_CREATE, WOULD_ENROL
+
+        status = str(outcome.status)
+        if status == "succeeded" and outcome.value == WOULD_CREATE:
+            self.create += 1
+        elif status == "succeeded" and outcome.value == WOULD_ENROL:
+            self.enrol += 1
+        elif status == "skipped":
+            self.skip += 1
+        elif status == "failed":
+            self.failed += 1
+        elif status == "unprocessed":
+            self.unprocessed += 1
+
+    def rows(self) -> list[tuple[str, int]]:
+        rows = [
+            ("would create the user and enrol", self.create),
+            ("would enrol", self.enrol),
+            ("already enrolled (skip)", self.skip),
+        ]
+        if self.failed:
+            rows.append(("failed", self.failed))
+        if self.unprocessed:
+            rows.append(("unprocessed", self.unprocessed))
+        return rows
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "create": self.create,
+            "enrol": self.enrol,
+            "skip": self.skip,
+            "failed": self.failed,
+            "unprocessed": self.unprocessed,
+        }
 
 
 def _role(role: str) -> Role:
