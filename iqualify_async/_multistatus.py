@@ -7,6 +7,7 @@ every input with its outcome so that successes are never hidden behind an except
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -96,9 +97,11 @@ def add_users_result(
 ) -> AddUsersResult:
     """Pair each input with its outcome.
 
-    Items are matched by position when the answer has one item per input; otherwise successes
-    are matched by email (case-insensitive) and errors fill the remaining inputs in order, and
-    inputs left without an item are reported as ``"unknown"``.
+    Items are matched by position when the answer has one item per input. Otherwise an item is
+    matched by the email it names (case-insensitive): a success by its ``email``, an error by
+    an ``email`` beside it or in its details, or by the one input email its details mention.
+    An error naming no input is given to no one (it may be anyone's), and inputs left without
+    an item are reported as ``"unknown"``, to be checked before any retry.
     """
     data = response.data
     if not isinstance(data, list):
@@ -128,16 +131,11 @@ def add_users_result(
         free: dict[str, list[int]] = {}
         for i, inp in enumerate(inputs):
             free.setdefault(inp.email.casefold(), []).append(i)
-        errors: list[ErrorDetail] = []
         for user, error in parsed:
-            if user is not None and user.email and free.get(user.email.casefold()):
-                i = free[user.email.casefold()].pop(0)
-                outcomes[i] = _outcome(i, inputs[i], user, None)
-            elif error is not None:
-                errors.append(error)
-        for i, inp in enumerate(inputs):
-            if outcomes[i] is None and errors:
-                outcomes[i] = _outcome(i, inp, None, errors.pop(0))
+            email = user.email if user is not None else _email_of(error, free)
+            if email and free.get(email.casefold()):
+                i = free[email.casefold()].pop(0)
+                outcomes[i] = _outcome(i, inputs[i], user, error)
     return AddUsersResult(
         response.status,
         tuple(
@@ -145,6 +143,25 @@ def add_users_result(
             for i, o in enumerate(outcomes)
         ),
     )
+
+
+def _email_of(error: ErrorDetail | None, inputs: Mapping[str, list[int]]) -> str | None:
+    """The input email an error names, if it names exactly one."""
+    if error is None:
+        return None
+    for holder in (error.raw, error.details):
+        if isinstance(holder, Mapping) and isinstance(holder.get("email"), str):
+            return str(holder["email"])
+    text = error.details if isinstance(error.details, str) else None
+    if text is None:
+        return None
+    folded = text.casefold()
+    named = [
+        email
+        for email in inputs
+        if email in folded and re.search(rf"(?<![\w.+-]){re.escape(email)}(?![\w-])", folded)
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 def _outcome(

@@ -60,9 +60,40 @@ async def test_short_answer_matches_by_email_and_marks_the_rest_unknown(
 ) -> None:
     server.reply(207, [{"email": "CY@example.com"}, {"name": "UserSuspendedError", "details": "x"}])
     result = await _add(server)
-    assert [o.status for o in result.items] == ["failed", "unknown", "succeeded"]
-    assert result.items[0].error is not None
-    assert [o.input.email for o in result.unknown] == ["bob@example.com"]
+    # The error names no one: it is not pinned on whoever comes first.
+    assert [o.status for o in result.items] == ["unknown", "unknown", "succeeded"]
+    assert [o.input.email for o in result.unknown] == ["ann@example.com", "bob@example.com"]
+
+
+async def test_short_answer_gives_an_error_only_to_the_input_it_names(
+    server: RecordingServer,
+) -> None:
+    server.reply(
+        207,
+        [
+            {"name": "ObjectExistsError", "details": "User CY@example.com is already enrolled"},
+            {"email": "bob@example.com", "error": {"name": "UserSuspendedError"}},
+        ],
+    )
+    result = await _add(server)
+    ann, bob, cy = result.items
+    assert ann.status == "unknown" and ann.error is None
+    assert (bob.status, bob.error and bob.error.name) == ("failed", "UserSuspendedError")
+    assert (cy.status, cy.error and cy.error.name) == ("failed", "ObjectExistsError")
+    # Details naming several inputs, or an email that merely contains an input's, name no one.
+    server.reply(
+        207,
+        [
+            {"name": "ObjectExistsError", "details": "ann@example.com, bob@example.com"},
+            {"name": "ObjectExistsError", "details": "jann@example.com exists"},
+        ],
+    )
+    assert [o.status for o in (await _add(server)).items] == ["unknown"] * 3
+    # An email in a details object names its input.
+    server.reply(207, [{"name": "UserSuspendedError", "details": {"email": "ANN@example.com"}}])
+    result = await _add(server)
+    assert [o.status for o in result.items] == ["failed", "unknown", "unknown"]
+    assert result.items[0].error is not None and result.items[0].error.name == "UserSuspendedError"
 
 
 async def test_wire_body_is_the_array_of_users(server: RecordingServer) -> None:
