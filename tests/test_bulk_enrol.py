@@ -226,6 +226,33 @@ def test_read_people_csv_names_bad_lines_and_accepts_any_header_case(tmp_path: P
         bulk.read_people_csv(tmp_path / "h.csv")
 
 
+def test_read_people_csv_keeps_quoted_cells_whole_and_counts_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        (
+            "email,firstName,lastName,tags\r\n"
+            '"mary@example.org","Mary\u2028Ann","O\x1cNeil\x85","a\r\nb"\r\n'
+            '"bad-email","Two\nLines"\r\n'
+            "zoe@example.org,Zoe,,\r\n"
+            "nope,,,\r\n"
+        ).encode()
+    )
+    with pytest.raises(PeopleError) as caught:
+        bulk.read_people_csv(path)
+    # A row is named by the line it starts on, multi-line quoted cells counted.
+    assert caught.value.problems == [
+        ("line 4", "invalid email 'bad-email'"),
+        ("line 7", "invalid email 'nope'"),
+    ]
+    path.write_bytes(
+        b"email,firstName,lastName,tags\n"
+        + '"mary@example.org","Mary\u2028Ann","O\x1cNeil\x85","a\nb"\n'.encode()
+    )
+    [mary] = bulk.read_people_csv(path)
+    assert (mary.first_name, mary.last_name) == ("Mary\u2028Ann", "O\x1cNeil")
+    assert mary.tags == ("a\nb",)
+
+
 async def test_cancelling_an_enrolment_leaves_no_request_behind() -> None:
     async with FakeIQualify(KEY, seed="demo", faults=Faults(latency_ms=100)) as fake:
         offering_id = first_offering(fake)

@@ -6,6 +6,7 @@ Every bad entry is reported at once, by position (or CSV line), before any reque
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -209,15 +210,20 @@ def read_people_csv(path: str | os.PathLike[str]) -> list[Person]:
     """
     where = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = Path(path).read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise PeopleError(
             where, [("file", f"cannot read it: {exc.strerror or exc}")], whole_file=True
         ) from None
     except UnicodeDecodeError:
         raise PeopleError(where, [("file", "not UTF-8 text")], whole_file=True) from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+    # newline="": only the CSV's own line breaks end a row; quoted cells keep theirs (and
+    # characters such as U+2028 that str.splitlines() would take for line ends).
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise PeopleError(where, [("line 1", str(exc))], whole_file=True) from None
     if header is None:
         raise PeopleError(
             where, [("line 1", "empty file; expected a header row with email")], whole_file=True
@@ -243,8 +249,15 @@ def read_people_csv(path: str | os.PathLike[str]) -> list[Person]:
     people: list[Person] = []
     problems: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    while True:
+        line = reader.line_num + 1  # where the row starts; a quoted cell may span lines
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            problems.append((f"line {line}", str(exc)))
+            break
+        if row is None:
+            break
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(names):
