@@ -132,6 +132,33 @@ def test_call_sends_json_bodies_and_changes_the_state(fake: FakeIQualify) -> Non
     assert "cli.body@example.com" in fake.state.offering(offering_id).enrolments
 
 
+def test_call_with_failed_items_exits_1_and_shows_each_error(fake: FakeIQualify) -> None:
+    offering_id = next(iter(fake.state.offerings))
+    enrolled = fake.state.offering(offering_id).enrolments
+    existing = next(k for k, e in enrolled.items() if e.is_learner)
+    people = [{"email": existing}, {"email": "cli.partial@example.com"}]
+    code, out, err = run(
+        "call",
+        "offerings.users.add",
+        "--offering-id",
+        offering_id,
+        "--users",
+        json.dumps(people),
+        "--api-key",
+        KEY,
+        "--base-url",
+        fake.base_url,
+    )
+    assert code == 1, err
+    assert "1 failed and 0 unknown of 2 item(s)" in err
+    answer = json.loads(out)
+    assert answer["status"] == 207
+    failed, added = answer["items"]
+    assert failed["status"] == "failed" and set(failed["error"]) == {"name", "details"}
+    assert failed["error"]["name"] == "ObjectExistsError" and existing in failed["error"]["details"]
+    assert added["status"] == "succeeded" and "cli.partial@example.com" in enrolled
+
+
 def test_call_api_error_is_one_line_and_exit_1(fake: FakeIQualify) -> None:
     code, out, err = run(
         "call",

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from .._converter import wire_name
+from .._multistatus import ErrorDetail
 from .._types import Unset
 
 
@@ -22,6 +23,8 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, ErrorDetail):  # an item's error as the API named it, not its raw body
+        return {"name": value.name, "details": jsonable(value.details)}
     if attrs.has(type(value)):
         fields = attrs.fields(type(value))
         if any(f.name == "raw" for f in fields) and value.raw is not None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..app import configure_logging
+from ..errors import EXIT_FAILURES, EXIT_OK
 from ..jsonable import jsonable
 from ..operations import find_operation, parse_params
 from ..options import connection_options, output_options, take_common_options
@@ -52,8 +53,23 @@ def call(ctx: click.Context, operation: str) -> int:
     arguments = parse_params(endpoint, args)
     client_kwargs = state.client_kwargs()
     result = asyncio.run(_call(endpoint.attr, arguments, client_kwargs))
-    Output(state).print_json(jsonable(result))
-    return 0
+    output = Output(state)
+    output.print_json(jsonable(result))
+    return _exit_code(output, result)
+
+
+def _exit_code(output: Output, result: Any) -> int:
+    """1 when a multi-status answer reports items that failed or whose fate is unknown."""
+    from ..._multistatus import AddUsersResult
+
+    if isinstance(result, AddUsersResult) and not result.all_succeeded:
+        click.echo(
+            f"{len(result.failed)} failed and {len(result.unknown)} unknown "
+            f"of {len(result)} item(s)",
+            err=True,
+        )
+        return EXIT_FAILURES
+    return EXIT_OK
 
 
 async def _call(attr: str, arguments: Mapping[str, Any], client_kwargs: Mapping[str, Any]) -> Any:
