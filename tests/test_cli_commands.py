@@ -333,3 +333,25 @@ def test_serve_fake_prints_url_and_key_and_stops_on_sigterm() -> None:
         rest, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Stopped." in rest
+
+
+def test_a_short_key_is_hidden_as_a_whole_token_in_errors_and_tracebacks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iqualify_async.cli.app import report
+    from iqualify_async.cli.state import State
+
+    def fail(key: str) -> None:
+        raise RuntimeError(f'refused "{key}" (Bearer {key}); see ak1z')
+
+    for state in (State(api_key="k1", verbose=1), State(verbose=1)):
+        monkeypatch.setenv("IQUALIFY_API_KEY", "k1")
+        try:
+            fail("k1")
+        except RuntimeError as exc:
+            assert report(exc, state) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" in err and "RuntimeError" in err
+        assert "k1" not in err.replace("ak1z", "")  # the key is gone, words containing it stay
+        assert 'refused "***" (Bearer ***); see ak1z' in err
+        assert "error: RuntimeError: refused" in err

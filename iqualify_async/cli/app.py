@@ -13,6 +13,7 @@ import click
 from .. import __version__
 from ..errors import ConfigurationError, IQualifyError, ParameterError
 from .errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from .redact import redact
 from .state import State
 
 EPILOG = """\b
@@ -70,7 +71,7 @@ def report(exc: BaseException, state: State) -> int:
         _say(exc.message, state)
         return exc.exit_code
     if state.verbose:
-        traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.write(redact("".join(traceback.format_exception(exc)), state.known_key()))
     if isinstance(exc, ConfigurationError | ParameterError):
         _say(str(exc), state)
         return EXIT_USAGE
@@ -84,9 +85,7 @@ def report(exc: BaseException, state: State) -> int:
 
 
 def _say(message: str, state: State) -> None:
-    line = " ".join(str(message).split())
-    if state.api_key and len(state.api_key) >= 8:  # a short test key would mangle the text
-        line = line.replace(state.api_key, "***")
+    line = redact(" ".join(str(message).split()), state.known_key())
     click.echo(f"error: {line}", err=True)
 
 

@@ -32,6 +32,11 @@ class State:
             raise CommandError(f"no API key: pass --api-key or set {API_KEY_ENV}")
         return key
 
+    def known_key(self) -> str | None:
+        """The API key given (option or environment), if any: what output must never show."""
+        key = self.api_key if self.api_key is not None else os.environ.get(API_KEY_ENV)
+        return key or None
+
     def client_kwargs(self, *, concurrency: int | None = None) -> dict[str, Any]:
         """Keyword arguments for :class:`iqualify_async.Client` (imported lazily by callers)."""
         from .. import RateLimit, RetryPolicy
