@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from iqualify_async.testing import FakeIQualify
 
 API_KEY = "sk-test-0123456789-SECRET"
 
@@ -105,3 +108,26 @@ def plain_client_options() -> dict[str, Any]:
 
     policy = getattr(iqualify_async, "RetryPolicy", None)
     return {} if policy is None else {"retry": policy(max_retries=0)}
+
+
+THREAD_KEY = "thread-key-7f3a9c-SECRET"
+"""The API key of the fake servers below."""
+
+
+@pytest.fixture
+def threaded_fake() -> Iterator[FakeIQualify]:
+    """The demo organisation on a fake server in its own thread, fresh for each test: for code
+    that runs ``asyncio.run`` itself (the command line)."""
+    from ._fake_thread import fake_in_thread
+
+    with fake_in_thread(api_key=THREAD_KEY, seed="demo") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def module_threaded_fake() -> Iterator[FakeIQualify]:
+    """Like ``threaded_fake``, shared by the tests of one module."""
+    from ._fake_thread import fake_in_thread
+
+    with fake_in_thread(api_key=THREAD_KEY, seed="demo") as running:
+        yield running

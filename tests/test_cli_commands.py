@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,37 +14,14 @@ from iqualify_async import ENDPOINTS
 from iqualify_async.cli import cli
 from iqualify_async.testing import FakeIQualify
 
-KEY = "cli-key-7f3a9c-SECRET"
+from .conftest import THREAD_KEY
 
-
-@contextmanager
-def fake_in_thread(**kwargs: Any) -> Iterator[FakeIQualify]:
-    """A fake server on its own event loop thread: the commands run ``asyncio.run`` themselves."""
-    loop = asyncio.new_event_loop()
-    fake = FakeIQualify(**kwargs)
-    started = threading.Event()
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        async with fake:
-            started.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(10), "fake server did not start"
-    try:
-        yield fake
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
+KEY = THREAD_KEY
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeIQualify]:
-    with fake_in_thread(api_key=KEY, seed="demo") as running:
-        yield running
+def fake(module_threaded_fake: FakeIQualify) -> FakeIQualify:
+    return module_threaded_fake
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

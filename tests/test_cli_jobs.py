@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import os
@@ -11,12 +10,8 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -24,37 +19,15 @@ from click.testing import CliRunner
 from iqualify_async.cli import cli
 from iqualify_async.testing import FakeIQualify, Faults
 
-KEY = "jobs-key-31c0-SECRET"
+from ._fake_thread import fake_in_thread
+from .conftest import THREAD_KEY
 
-
-@contextmanager
-def fake_in_thread(**kwargs: Any) -> Iterator[FakeIQualify]:
-    """A fake server on its own event loop thread: the commands run ``asyncio.run`` themselves."""
-    loop = asyncio.new_event_loop()
-    fake = FakeIQualify(**kwargs)
-    started = threading.Event()
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        async with fake:
-            started.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(10), "fake server did not start"
-    try:
-        yield fake
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
+KEY = THREAD_KEY
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeIQualify]:
-    with fake_in_thread(api_key=KEY, seed="demo") as running:
-        yield running
+def fake(threaded_fake: FakeIQualify) -> FakeIQualify:
+    return threaded_fake
 
 
 def run(fake: FakeIQualify, *args: str) -> tuple[int, str, str]:

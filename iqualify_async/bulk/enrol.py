@@ -34,6 +34,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentError",
     "Role",
+    "check_role",
     "enrol",
     "enrol_many",
 ]
@@ -376,7 +377,8 @@ class _Enroller:
         return ENROLLED if item.email.lower() in await members.fresh(members.reads) else False
 
 
-def _check_role(role: str) -> Role:
+def check_role(role: str) -> Role:
+    """``role`` as a :data:`Role`; ``ValueError`` naming the choices otherwise."""
     for known in ROLES:
         if role == known:
             return known
@@ -428,7 +430,7 @@ def enrol_many(
     interrupted are looked up in the offering before being sent again. A journal written by
     another kind of job is refused (:class:`~iqualify_async.bulk.JournalMismatchError`) unless ``reuse_journal``.
     """
-    wanted = _check_role(role)
+    wanted = check_role(role)
     _positive("concurrency", concurrency)
     _positive("batch_size", batch_size)
     if isinstance(offering_ids, str):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ...bulk.enrol import DEFAULT_BATCH_SIZE
+from ...bulk.enrol import DEFAULT_BATCH_SIZE, ROLES, check_role
 from ..app import configure_logging
 from ..errors import EXIT_FAILURES, EXIT_OK, CommandError
 from ..options import connection_options, output_options
@@ -21,9 +21,6 @@ from ..state import State
 
 if TYPE_CHECKING:
     from ...bulk import Outcome, Person
-    from ...bulk.enrol import Role
-
-ROLES: tuple[Role, ...] = ("learner", "facilitator", "marker")
 
 
 @click.command(short_help="Enrol the people of a CSV file into offerings.")
@@ -149,7 +146,7 @@ async def _enrol(
                 iq,
                 offering_ids,
                 people,
-                role=_role(role),
+                role=check_role(role),
                 dry_run=dry_run,
                 concurrency=concurrency,
                 batch_size=batch_size,
@@ -237,10 +234,3 @@ class DryRunPlan:
             "failed": self.failed,
             "unprocessed": self.unprocessed,
         }
-
-
-def _role(role: str) -> Role:
-    for known in ROLES:
-        if role == known:
-            return known
-    raise click.BadParameter(f"unknown role {role!r}", param_hint="--role")
