@@ -70,6 +70,18 @@ def _library(rate_limit: RateLimit | None) -> Runner:
     return run
 
 
+async def _library_json(base_url: str, api_key: str, ids: list[str], n: int) -> Timed:
+    """The session layer alone: ``iq.request`` returns the decoded JSON, no model is built."""
+
+    async def fetch(iq: Client, i: int) -> object:
+        return await iq.request(
+            "GET", "/offerings/{offeringId}", path_params={"offeringId": ids[i % len(ids)]}
+        )
+
+    client = Client(api_key=api_key, base_url=base_url, rate_limit=None)
+    return await _timed(client, fetch, n)
+
+
 async def _raw_aiohttp(base_url: str, api_key: str, ids: list[str], n: int) -> Timed:
     urls = [f"{base_url}/offerings/{oid}" for oid in ids]
 
@@ -101,6 +113,7 @@ async def _httpx(base_url: str, api_key: str, ids: list[str], n: int) -> Timed:
 VARIANTS: dict[str, Runner] = {
     "library": _library(None),
     "library_limiter": _library(HIGH_CEILING),
+    "library_json": _library_json,
     "aiohttp": _raw_aiohttp,
     "httpx": _httpx,
 }
@@ -153,10 +166,18 @@ def run(settings: Settings) -> list[Figure]:
         figure(NAME, "library / aiohttp", "x", ratios("library", "aiohttp"), Target(">=", 0.85)),
         figure(NAME, "library / httpx", "x", ratios("library", "httpx"), Target(">=", 1.3)),
         figure(NAME, "library (limiter on) / aiohttp", "x", ratios("library_limiter", "aiohttp")),
+        figure(
+            NAME,
+            "session layer alone (iq.request, no model) / aiohttp",
+            "x",
+            ratios("library_json", "aiohttp"),
+            note="the difference to library / aiohttp is the cost of building typed models",
+        ),
         figure(NAME, "library client CPU per request", "µs", cpu_us("library")),
         figure(
             NAME, "library (limiter on) client CPU per request", "µs", cpu_us("library_limiter")
         ),
+        figure(NAME, "iq.request (no model) client CPU per request", "µs", cpu_us("library_json")),
         figure(NAME, "raw aiohttp client CPU per request", "µs", cpu_us("aiohttp")),
         figure(NAME, "httpx client CPU per request", "µs", cpu_us("httpx")),
         figure(
