@@ -392,6 +392,13 @@ def test_demo_piped_prints_clean_lines_and_accounts_for_everything(tmp_path: Pat
     ledger = list(csv.DictReader((tmp_path / "enrol-ledger.csv").open()))
     assert len(ledger) == 80 and {r["outcome"] for r in ledger} == {"succeeded"}
     assert len(list((tmp_path / "analytics").glob("*.jsonl"))) == 12
+    # The README shows a full run; its lines that do not depend on timing must be real.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for prefix in ("Faults: ", "Client: "):
+        ours = [line for line in out.splitlines() if line.startswith(prefix)]
+        shown = [line for line in readme.splitlines() if line.startswith(prefix)]
+        assert ours and ours == shown, prefix
+    assert "  adaptive rate: " in out
 
 
 def test_demo_under_a_terminal_draws_progress_bars(tmp_path: Path) -> None:
