@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from iqualify_async import Client, RateLimit, RetryPolicy, bulk
 from iqualify_async.bulk import Status
 from iqualify_async.testing import FakeIQualify, Faults
 from iqualify_async.testing.state import Offering
+
+from .conftest import API_KEY, RecordingServer
 
 KEY = "companions-key"
 GROUP_ADD = "POST /offerings/{offeringId}/groups/{groupId}/learners"
@@ -204,3 +207,17 @@ async def test_a_journal_is_never_replayed_into_a_job_with_another_target(
         )
     assert second.succeeded == 3 and second.from_journal == 0
     assert set(people) <= set(group_b.learners)
+
+
+@pytest.mark.parametrize(("send_invite", "expected"), [(None, {}), (False, {"sendInvite": False})])
+async def test_transfer_sends_the_invite_flag_only_when_given(
+    server: RecordingServer, send_invite: bool | None, expected: dict[str, object]
+) -> None:
+    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=None) as iq:
+        summary = await bulk.transfer(
+            iq, "from1", "to1", ["a@example.org"], send_invite=send_invite
+        )
+    assert summary.succeeded == 1
+    (seen,) = server.requests
+    assert seen.method == "PATCH" and seen.path == "/v1/users/a@example.org/transfer"
+    assert json.loads(seen.body) == {"fromOfferingId": "from1", "toOfferingId": "to1", **expected}

@@ -16,6 +16,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._types import UNSET, Unset
 from ..errors import AmbiguousWriteError, APIConnectionError, APIError
 from .engine import Job, run
 from .journal import Journal
@@ -351,18 +352,15 @@ def transfer(
     """Move each learner from one offering to another (same course content); learners already
     in the target offering end ``skipped``."""
 
+    invite: bool | Unset = UNSET if send_invite is None else send_invite
+
     async def move(email: str) -> None:
-        if send_invite is None:
-            await iq.users.transfer(
-                email, from_offering_id=from_offering_id, to_offering_id=to_offering_id
-            )
-        else:
-            await iq.users.transfer(
-                email,
-                from_offering_id=from_offering_id,
-                to_offering_id=to_offering_id,
-                send_invite=send_invite,
-            )
+        await iq.users.transfer(
+            email,
+            from_offering_id=from_offering_id,
+            to_offering_id=to_offering_id,
+            send_invite=invite,
+        )
 
     return _job(
         move,
