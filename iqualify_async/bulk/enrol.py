@@ -66,6 +66,11 @@ class Enrolment:
         """Stable across runs: offering, lower-cased email and role."""
         return f"{self.offering_id}/{self.email.lower()}/{self.role}"
 
+    def ledger_fields(self) -> dict[str, str | None]:
+        """A ledger row's item columns: the offering, the role and the person as in a people
+        CSV file, so the rows read back from a ledger are people the job takes again."""
+        return {"offering_id": self.offering_id, "role": self.role, **self.person.row()}
+
 
 class EnrolmentError(APIError):
     """The API refused one person of a batch (a 207 answer item); ``name``/``details`` say why."""

@@ -115,7 +115,7 @@ def _to_csv(source: Path, target: Path, header: Sequence[str]) -> Path:
     out = AtomicFile(target)
     try:
         with source.open(encoding="utf-8") as lines:
-            writer = csv.DictWriter(out.file, fieldnames=list(columns), lineterminator="\n")
+            writer = csv.DictWriter(out.file, fieldnames=list(columns), lineterminator="\r\n")
             writer.writeheader()
             for line in lines:
                 writer.writerow({k: csv_value(v) for k, v in json.loads(line).items()})

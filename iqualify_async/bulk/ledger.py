@@ -193,7 +193,7 @@ class LedgerWriter:
         if self._csv is None:
             item_fields = self._fields if self._fields is not None else list(columns)
             header = [*_HEAD, *item_fields, *_TAIL]
-            self._csv = csv.DictWriter(self._file, header, lineterminator="\n")
+            self._csv = csv.DictWriter(self._file, header, lineterminator="\r\n")
             self._csv.writeheader()
             self._known = frozenset(item_fields)
         extra = {k: v for k, v in columns.items() if k not in self._known}

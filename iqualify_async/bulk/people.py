@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +40,8 @@ _FIELD_NAMES: Mapping[str, str] = {
     "person_id": "person_id",
     "tags": "tags",
 }
+LEDGER_CONTEXT = frozenset({"offering_id", "role"})
+"""Fields of an enrolment ledger's rows beside the person's: the job's own, not the person's."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_SEPARATORS = re.compile(r"[;|]")
 _MAX_SHOWN = 20
@@ -88,10 +91,37 @@ class Person:
             out["metadata"] = {"tags": list(self.tags)}
         return out
 
+    def row(self) -> dict[str, str | None]:
+        """This person in the columns of a people CSV file (tags as one cell)."""
+        return {
+            "email": self.email,
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "personId": self.person_id,
+            "tags": join_tags(self.tags),
+        }
+
 
 def split_tags(text: str) -> tuple[str, ...]:
-    """Tags written in one cell, separated by ``;`` or ``|``."""
+    """Tags written in one cell, separated by ``;`` or ``|`` (or as a JSON list of text)."""
+    if text.startswith("["):
+        try:
+            listed = json.loads(text)
+        except ValueError:
+            listed = None
+        if isinstance(listed, list) and all(isinstance(t, str) for t in listed):
+            return tuple(listed)
     return tuple(t.strip() for t in _TAG_SEPARATORS.split(text) if t.strip())
+
+
+def join_tags(tags: Sequence[str]) -> str:
+    """Tags as one cell that :func:`split_tags` reads back exactly: ``a;b``, or a JSON list
+    when a tag holds a separator, surrounding spaces or is empty."""
+    joined = ";".join(tags)
+    plain = all(t and t == t.strip() and not _TAG_SEPARATORS.search(t) for t in tags)
+    if plain and not joined.startswith("["):
+        return joined
+    return json.dumps(list(tags), ensure_ascii=False)
 
 
 def _email_problem(email: object) -> str | None:
@@ -121,13 +151,13 @@ def _tags(value: object) -> tuple[str, ...]:
 
 
 def _from_mapping(value: Mapping[str, Any]) -> Person:
-    unknown = [str(k) for k in value if k not in _FIELD_NAMES]
+    unknown = [str(k) for k in value if k not in _FIELD_NAMES and k not in LEDGER_CONTEXT]
     if unknown:
         raise ValueError(
             f"unknown field(s) {', '.join(map(repr, unknown))}; "
             "expected email, firstName, lastName, personId, tags"
         )
-    fields = {_FIELD_NAMES[k]: v for k, v in value.items()}
+    fields = {_FIELD_NAMES[k]: v for k, v in value.items() if k in _FIELD_NAMES}
     return _person(
         fields.get("email"),
         fields.get("first_name"),
@@ -173,7 +203,9 @@ def people_from(values: Iterable[object], *, source: str = "people") -> list[Per
     """Every value as a :class:`Person`; raises :class:`PeopleError` listing every bad one.
 
     Entries are named by position (``item 0`` is the first). The same email twice (ignoring
-    case) is an error too: a person is enrolled once.
+    case) is an error too: a person is enrolled once. A mapping may be a row read back from an
+    enrolment ledger (:func:`~iqualify_async.bulk.items_from_ledger`): its ``offering_id`` and
+    ``role`` are the job's, not the person's, and are left out.
     """
     if isinstance(values, str | bytes | Mapping):
         raise TypeError("people must be a list of emails, mappings or Person objects")
