@@ -224,6 +224,9 @@ def test_read_people_csv_names_bad_lines_and_accepts_any_header_case(tmp_path: P
     with pytest.raises(PeopleError, match="unknown column"):
         (tmp_path / "h.csv").write_text("mail\nx@y.z\n")
         bulk.read_people_csv(tmp_path / "h.csv")
+    with pytest.raises(PeopleError, match="unknown column"):
+        (tmp_path / "h.csv").write_text("email,mail\nx@y.z,\n")
+        bulk.read_people_csv(tmp_path / "h.csv", strict_columns=True)
 
 
 def test_read_people_csv_keeps_quoted_cells_whole_and_counts_their_lines(tmp_path: Path) -> None:

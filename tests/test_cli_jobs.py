@@ -173,7 +173,7 @@ def test_dry_run_reports_and_writes_nothing(
     assert sum(fake.stats.writes.values()) == 0
     assert "fresh.one@example.org" not in fake.state.offering(offering_id).enrolments
     lines = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
-    assert {r["item"]["person"]["email"]: r["value"] for r in lines} == {
+    assert {r["item"]["email"]: r["value"] for r in lines} == {
         existing: None,
         "fresh.one@example.org": "would create the user and enrol",
         elsewhere: "would enrol",
