@@ -58,6 +58,12 @@ class AtomicFile:
             self.file.close()
         return self.partial
 
+    def discard(self) -> None:
+        """Close and remove the partial file (nothing was done worth keeping)."""
+        self.abandon()
+        if not self.committed:
+            self.partial.unlink(missing_ok=True)
+
     def close(self, *, complete: bool = True) -> Path:
         return self.commit() if complete else self.abandon()
 

@@ -157,6 +157,11 @@ class LedgerWriter:
         """Where the ledger is (or, until it is complete, will be); ``None`` for an open file."""
         return None if self._atomic is None else self._atomic.target
 
+    def discard(self) -> None:
+        """Drop a ledger the job never started: the ``.partial`` file is removed."""
+        if self._atomic is not None:
+            self._atomic.discard()
+
     def close(self, *, complete: bool = True) -> Path | None:
         """Finish the file: renamed into place when ``complete``, else left as ``.partial``.
 

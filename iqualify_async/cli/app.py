@@ -59,7 +59,7 @@ def report(exc: BaseException, state: State) -> int:
     if isinstance(exc, SystemExit):
         raise exc
     if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
-        _say("interrupted; re-run with the same --journal to resume", state)
+        _say(state.interrupt_hint, state)
         return EXIT_INTERRUPTED
     if isinstance(exc, click.UsageError):
         exc.show()

@@ -53,6 +53,10 @@ class Output:
         target = self.err if self.json else self.console
         target.print(text, markup=False, highlight=False, soft_wrap=True)
 
+    def warn(self, text: str) -> None:
+        """A warning for humans, on stderr in every mode."""
+        self.err.print(f"warning: {text}", markup=False, highlight=False, soft_wrap=True)
+
     def note(self, text: str) -> None:
         """Rich-markup text for humans; dropped in JSON mode."""
         if not self.json:
@@ -106,6 +110,11 @@ class Output:
             yield bars
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """``"1 person"``, ``"2 people"``, ``"1,000 enrolments"``."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
@@ -142,9 +151,10 @@ class JobBars:
 
         def on_progress(event: ProgressEvent) -> None:
             if task is not None:
+                # Items left unprocessed (e.g. on Ctrl-C) were not done: the bar does not fill.
                 self.progress.update(
                     task,
-                    completed=event.done,
+                    completed=event.done - event.unprocessed,
                     total=event.total,
                     counts=_counts(event, ok_label),
                     rate=f"{event.rate:,.0f}/s",

@@ -25,6 +25,8 @@ class State:
     auth_scheme: str | None = None
     rate_limit: float | None = None
     max_retries: int | None = None
+    interrupt_hint: str = "interrupted"
+    """What to say on Ctrl-C: a command that can be resumed says how."""
 
     def require_api_key(self) -> str:
         key = self.api_key if self.api_key is not None else os.environ.get(API_KEY_ENV)
