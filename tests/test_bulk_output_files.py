@@ -150,7 +150,7 @@ async def test_an_interrupted_export_keeps_the_previous_files(
     assert (tmp_path / "quiz-marks.jsonl").read_text() == before
     assert partials(tmp_path) == [
         tmp_path / "export-ledger.csv.partial",
-        tmp_path / "quiz-marks.jsonl.partial",
+        tmp_path / "export.partial",
     ]
     ledger = list(csv.DictReader((tmp_path / "export-ledger.csv").open()))
     assert len(ledger) == done.summary.total and {r["outcome"] for r in ledger} == {"succeeded"}
@@ -172,3 +172,44 @@ async def test_parquet_export_has_timestamps_and_collected_records_become_tables
     assert str(table.schema.field("attempts").type) == "int64"
     assert collected.to_arrow("quiz-marks").schema == table.schema
     assert len(collected.rows("quiz-marks")) == table.num_rows
+
+
+async def test_an_interrupted_export_resumes_with_its_journal_fetching_nothing_twice(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    route = "GET /offerings/{offeringId}/analytics/marks/quizzes"
+    journal = tmp_path / "export.db"
+    async with Client(api_key=KEY, base_url=fake.base_url, rate_limit=LIMIT) as iq:
+        offerings = sorted(fake.state.offerings)
+        whole = await bulk.export_analytics(
+            iq, offerings, kinds=["quiz-marks"], out_dir=tmp_path / "whole", format="csv"
+        )
+        three_done = asyncio.Event()
+
+        def on_progress(progress: bulk.Progress) -> None:
+            if progress.done >= 3:
+                three_done.set()
+
+        out = tmp_path / "out"
+        task = asyncio.ensure_future(
+            bulk.export_analytics(
+                iq, offerings, kinds=["quiz-marks"], out_dir=out, format="csv",
+                journal=journal, concurrency=1, on_progress=on_progress,
+            )
+        )  # fmt: skip
+        await three_done.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        before = fake.stats.by_route[route]
+        resumed = await bulk.export_analytics(
+            iq, offerings, kinds=["quiz-marks"], out_dir=out, format="csv", journal=journal
+        )
+    fetched_again = fake.stats.by_route[route] - before
+    assert resumed.summary.from_journal >= 3
+    assert fetched_again == len(offerings) - resumed.summary.from_journal
+    assert resumed.rows == whole.rows
+    assert sorted(resumed.files["quiz-marks"].read_text().splitlines()) == sorted(
+        whole.files["quiz-marks"].read_text().splitlines()
+    )
+    assert partials(out) == []

@@ -312,6 +312,7 @@ def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> No
             "1",
             "--batch-size",
             "1",
+            "--json",
         ]
         env = {**os.environ, "IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": fake.base_url}
         child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -321,11 +322,17 @@ def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> No
                 assert time.monotonic() < deadline, "the enrolment did not start"
                 time.sleep(0.01)
             child.send_signal(signal.SIGINT)
-            _, err = child.communicate(timeout=30)
+            out, err = child.communicate(timeout=30)
         finally:
             if child.poll() is None:
                 child.kill()
         assert child.returncode == 130, err
+        assert err.decode().endswith(
+            "error: interrupted; re-run with the same --journal to resume\n"
+        )
+        # --json still prints its document, saying the run was interrupted.
+        document = json.loads(out)
+        assert document["interrupted"] is True and document["enrol"]["unprocessed"] > 0
         outcomes = [r["outcome"] for r in csv.DictReader(ledger.open())]
         assert len(outcomes) == 300
         assert 5 <= outcomes.count("succeeded") < 300

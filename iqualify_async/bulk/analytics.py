@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .engine import run
-from .export_files import FORMATS, Format, KindFiles
+from .export_files import FORMATS, PARTIAL_DIR, Format, KindFiles
+from .journal import Journal
 from .ledger import LedgerWriter
 from .outcome import Outcome, Status, Summary
 from .progress import ProgressCallback
@@ -213,6 +214,7 @@ async def export_analytics(
     format: Format = "jsonl",
     concurrency: int = 10,
     ledger: str | os.PathLike[str] | None = "export-ledger.csv",
+    journal: Journal | str | os.PathLike[str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExportReport:
     """Export every chosen kind of analytics of every chosen offering to one file per kind.
@@ -225,7 +227,9 @@ async def export_analytics(
     the other reports are still written.
 
     Files appear whole: each is written beside its target (``.partial``) and renamed into place
-    when the export ends, so a killed or failed export leaves the previous files intact. A kind
+    when the export ends, so a killed or failed export leaves the previous files intact. With
+    ``journal``, an export that was interrupted resumes: reports it already wrote (kept under
+    ``out_dir/export.partial/`` until the export ends) are not fetched again. A kind
     with no records is still a file (in CSV, its header row). ``format="parquet"`` needs
     ``pyarrow`` (``pip install 'iqualify-async[parquet]'``).
     """
@@ -241,7 +245,7 @@ async def export_analytics(
     ledger_path = directory / ledger if ledger is not None else None
     # Opened now: a ledger that cannot be written is found before any request.
     writer = None if ledger_path is None else LedgerWriter(ledger_path)
-    files = KindFiles(directory, chosen, format)
+    files = KindFiles(directory, chosen, format, resume=journal is not None)
     try:
         offering_ids = await select_offerings(iq, offerings)
         planned = await _plan(iq, offering_ids, chosen)
@@ -249,7 +253,7 @@ async def export_analytics(
 
         async def fetch_and_write(read: AnalyticsRead) -> int:
             rows = await fetch(read)
-            files.write(read.kind, rows)
+            await asyncio.to_thread(files.write, read.kind, read.key(), rows)
             return len(rows)
 
         job = run(
@@ -257,18 +261,29 @@ async def export_analytics(
             planned.reads,
             concurrency=concurrency,
             key=AnalyticsRead.key,
+            journal=journal,
+            name="export_analytics",
+            verify=_fetch_again,
             on_progress=on_progress,
         )
         tally = _KindTally(planned.reads)
         summary = await job.wait(ledger=writer, on_outcome=tally.count)
     except BaseException:
-        files.abandon()
         if writer is not None:
             writer.close(complete=False)
         raise
-    paths = files.finish(tally.written(chosen), {k: _header(k) for k in chosen})
+    paths = await asyncio.to_thread(
+        files.finish, tally.written(chosen), tally.done(), {k: _header(k) for k in chosen}
+    )
     if writer is not None:
         writer.close()
+    if files.missing:
+        logger.warning(
+            "%d report(s) recorded as done in the journal had no records on disk (was %s "
+            "removed?); export again without the journal to fetch them",
+            files.missing,
+            directory / PARTIAL_DIR,
+        )
     stale = tuple(files.stale(ALL_KINDS, paths.values()))
     if stale:
         logger.warning(
@@ -279,22 +294,32 @@ async def export_analytics(
     return ExportReport(summary, tuple(offering_ids), paths, dict(files.rows), ledger_path, stale)
 
 
+async def _fetch_again(read: AnalyticsRead) -> bool:
+    """A report cut off by an interruption is read again (reading changes nothing)."""
+    return False
+
+
 class _KindTally:
-    """Which kinds had every report fail (they get no file, rather than an empty one)."""
+    """Which reports of each kind succeeded, and which kinds had every report fail (they get
+    no file, rather than an empty one)."""
 
     def __init__(self, reads: Iterable[AnalyticsRead]) -> None:
-        self._reads: dict[str, int] = {}
+        self._reads: dict[str, list[str]] = {}
         for read in reads:
-            self._reads[read.kind] = self._reads.get(read.kind, 0) + 1
-        self._ok: dict[str, int] = {}
+            self._reads.setdefault(read.kind, []).append(read.key())
+        self._ok: set[str] = set()
 
     def count(self, outcome: Outcome[AnalyticsRead, int]) -> None:
         if outcome.status is Status.SUCCEEDED:
-            kind = outcome.item.kind
-            self._ok[kind] = self._ok.get(kind, 0) + 1
+            self._ok.add(outcome.key)
 
     def written(self, kinds: Iterable[str]) -> list[str]:
-        return [k for k in kinds if not self._reads.get(k) or self._ok.get(k)]
+        return [
+            k for k in kinds if not self._reads.get(k) or any(r in self._ok for r in self._reads[k])
+        ]
+
+    def done(self) -> dict[str, list[str]]:
+        return {k: [r for r in keys if r in self._ok] for k, keys in self._reads.items()}
 
 
 def _header(kind: str) -> tuple[str, ...]:

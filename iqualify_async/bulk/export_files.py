@@ -1,15 +1,21 @@
 """The files of an analytics export: one per kind, complete or clearly partial, nothing stale.
 
-Records are spooled as JSONL to ``<kind>.jsonl.partial`` as reports arrive; when the export
-ends each kind is renamed into place (JSONL) or converted (CSV, Parquet) through the same
-:class:`~iqualify_async.bulk.atomic.AtomicFile`. A killed or failed export leaves the previous
-files intact. Export files in the directory that this run did not write are reported as stale.
+Each report's records are written, as JSONL, to a file of their own under ``export.partial/``
+in the output directory as the report arrives (renamed into place once whole, so a report's
+file exists only when all of it is on disk). When the export ends, each kind's reports are
+joined in plan order into ``<kind>.jsonl`` (or converted to CSV or Parquet), every file through
+the same :class:`~iqualify_async.bulk.atomic.AtomicFile`. A killed or failed export leaves the
+previous files intact and ``export.partial/`` behind, where a resumed export (with a journal)
+finds the reports it does not fetch again. Export files in the directory that this run did not
+write are reported as stale.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -22,53 +28,72 @@ Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
 
 
-class KindFiles:
-    """One output file per kind, written for every kind given to :meth:`finish`."""
+PARTIAL_DIR = "export" + PARTIAL_SUFFIX
 
-    def __init__(self, out_dir: Path, kinds: Sequence[str], fmt: Format) -> None:
+
+class KindFiles:
+    """One output file per kind, made of one spooled file per report."""
+
+    def __init__(self, out_dir: Path, kinds: Sequence[str], fmt: Format, *, resume: bool) -> None:
         self.out_dir = out_dir
         self.format = fmt
+        self.kinds = list(kinds)
         self.rows: dict[str, int] = dict.fromkeys(kinds, 0)
-        self._spools: dict[str, AtomicFile] = {}
+        self.spool_dir = out_dir / PARTIAL_DIR
+        self.missing = 0
+        """Reports done (by the journal's record) whose records were not found on disk."""
+        if not resume:
+            shutil.rmtree(self.spool_dir, ignore_errors=True)
 
     def path(self, kind: str) -> Path:
         return self.out_dir / f"{kind}.{self.format}"
 
-    def _spool(self, kind: str) -> AtomicFile:
-        spool = self._spools.get(kind)
-        if spool is None:
-            spool = self._spools[kind] = AtomicFile(self.out_dir / f"{kind}.jsonl", newline=None)
-        return spool
+    def _chunk(self, kind: str, key: str) -> Path:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return self.spool_dir / kind / f"{digest}.jsonl"
 
-    def write(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        stream = self._spool(kind).file
-        for row in rows:
-            stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            self.rows[kind] += 1
-
-    def abandon(self) -> None:
-        """The export did not end: leave every spool under its ``.partial`` name."""
-        for spool in self._spools.values():
-            spool.abandon()
+    def write(self, kind: str, key: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """The records of one report (``key`` names it), on disk whole or not at all."""
+        path = self._chunk(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        chunk = AtomicFile(path, newline=None)
+        try:
+            for row in rows:
+                chunk.file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        except BaseException:
+            chunk.discard()
+            raise
+        chunk.commit()
 
     def finish(
-        self, complete: Iterable[str], headers: Mapping[str, Sequence[str]]
+        self,
+        complete: Iterable[str],
+        done: Mapping[str, Sequence[str]],
+        headers: Mapping[str, Sequence[str]],
     ) -> dict[str, Path]:
-        """Put the file of each kind in ``complete`` in place (an empty kind too, with its
-        ``headers`` columns in CSV); the spools of the other kinds stay ``.partial``."""
+        """Put the file of each kind in ``complete`` in place, joining the reports of ``done``
+        (the keys of each kind's reports that succeeded, in plan order); an empty kind is a
+        file too (in CSV, its ``headers`` columns). Removes the spool afterwards."""
         paths: dict[str, Path] = {}
-        done = set(complete)
-        for kind in self.rows:
-            spool = self._spool(kind) if kind in done else self._spools.get(kind)
-            if spool is None:
-                continue
-            if kind not in done:
-                spool.abandon()
-                continue
+        for kind in complete:
+            joined = AtomicFile(self.out_dir / f"{kind}.jsonl", newline=None)
+            try:
+                for key in done.get(kind, ()):
+                    chunk = self._chunk(kind, key)
+                    if not chunk.exists():
+                        self.missing += 1
+                        continue
+                    with chunk.open(encoding="utf-8") as lines:
+                        for line in lines:
+                            joined.file.write(line)
+                            self.rows[kind] += 1
+            except BaseException:
+                joined.discard()
+                raise
             if self.format == "jsonl":
-                paths[kind] = spool.commit()
+                paths[kind] = joined.commit()
                 continue
-            source = spool.abandon()
+            source = joined.abandon()
             try:
                 if self.format == "csv":
                     paths[kind] = _to_csv(source, self.path(kind), headers.get(kind, ()))
@@ -78,6 +103,7 @@ class KindFiles:
                     paths[kind] = write_parquet(source, self.path(kind), kind)
             finally:
                 source.unlink(missing_ok=True)
+        shutil.rmtree(self.spool_dir, ignore_errors=True)
         return paths
 
     def stale(self, kinds: Iterable[str], written: Iterable[Path]) -> list[Path]:

@@ -70,6 +70,9 @@ def report(exc: BaseException, state: State) -> int:
     if isinstance(exc, CommandError):
         _say(exc.message, state)
         return exc.exit_code
+    if isinstance(exc, _journal_errors()):
+        _say(str(exc), state)
+        return EXIT_USAGE
     if state.verbose:
         sys.stderr.write(redact("".join(traceback.format_exception(exc)), state.known_key()))
     if isinstance(exc, ConfigurationError | ParameterError):
@@ -82,6 +85,15 @@ def report(exc: BaseException, state: State) -> int:
         _say(f"{type(exc).__name__}: {exc}", state)
         return EXIT_FAILURES
     raise exc
+
+
+def _journal_errors() -> tuple[type[BaseException], ...]:
+    """A journal that cannot be used (another job's, locked, corrupt): exit 2, nothing sent."""
+    from ..bulk import journal
+
+    names = ("JournalError", "JournalMismatchError")
+    found = (getattr(journal, name, None) for name in names)
+    return tuple(e for e in found if isinstance(e, type) and issubclass(e, BaseException))
 
 
 def _say(message: str, state: State) -> None:

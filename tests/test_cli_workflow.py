@@ -1,0 +1,89 @@
+"""The command line's workflow details: export formats and stale files, honest hints, bars."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from iqualify_async.bulk import Progress
+from iqualify_async.cli import cli
+from iqualify_async.cli.app import report
+from iqualify_async.cli.output import Output, plural
+from iqualify_async.cli.state import State
+from iqualify_async.testing import FakeIQualify
+
+from .conftest import THREAD_KEY as KEY
+
+
+@pytest.fixture
+def fake(module_threaded_fake: FakeIQualify) -> FakeIQualify:
+    return module_threaded_fake
+
+
+def run(fake: FakeIQualify, *args: str) -> tuple[int, str, str]:
+    env = {"IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": fake.base_url}
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_export_to_parquet_then_csv_warns_about_the_earlier_files(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    pytest.importorskip("pyarrow")
+    offering = sorted(fake.state.offerings)[0]
+    args = (
+        "export-analytics",
+        "--offering",
+        offering,
+        "--kind",
+        "quiz-marks",
+        "--out",
+        str(tmp_path),
+    )
+    code, out, err = run(fake, *args, "--format", "parquet", "--json")
+    assert code == 0, err
+    assert json.loads(out)["files"]["quiz-marks"]["path"] == str(tmp_path / "quiz-marks.parquet")
+    code, out, err = run(fake, *args, "--format", "csv")
+    assert code == 0, err
+    assert (
+        "warning: files from an earlier export, not written by this one: quiz-marks.parquet" in err
+    )
+    assert "quiz-marks.csv" in out and "quiz-marks.parquet" not in out
+    code, out, err = run(fake, *args, "--format", "csv", "--json")
+    assert json.loads(out)["stale"] == [str(tmp_path / "quiz-marks.parquet")]
+
+
+def test_export_of_a_missing_offering_is_one_line(fake: FakeIQualify, tmp_path: Path) -> None:
+    code, out, err = run(fake, "export-analytics", "--offering", "NOPE", "--out", str(tmp_path))
+    assert (code, out, err) == (2, "", "error: offering 'NOPE' not found\n")
+
+
+def test_the_interrupt_hint_promises_a_resume_only_with_a_journal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert report(KeyboardInterrupt(), State()) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+def test_a_bar_stops_where_the_work_stopped() -> None:
+    output = Output(State())
+    output.console = Console(file=io.StringIO(), force_terminal=True, width=60)
+    with output.jobs() as bars:
+        on_progress = bars.track("enrol", 10)
+        stopped = Progress(
+            total=10, done=10, succeeded=3, skipped=0, failed=0, unprocessed=7, in_flight=0,
+            elapsed=1.0, rate=3.0, eta=None, finished=True,
+        )  # fmt: skip
+        on_progress(stopped)
+        [task] = bars.progress.tasks
+    assert (task.completed, task.total) == (3, 10)
+
+
+@pytest.mark.parametrize(("n", "text"), [(1, "1 person"), (2, "2 people"), (1000, "1,000 people")])
+def test_counts_are_pluralised(n: int, text: str) -> None:
+    assert plural(n, "person", "people") == text
