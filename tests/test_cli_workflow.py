@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from iqualify_async import RetryPolicy
 from iqualify_async.bulk import Progress
 from iqualify_async.cli import cli
 from iqualify_async.cli.app import report
 from iqualify_async.cli.output import Output, plural
+from iqualify_async.cli.report import show_summaries
 from iqualify_async.cli.state import State
 from iqualify_async.testing import FakeIQualify
 
@@ -87,3 +91,44 @@ def test_a_bar_stops_where_the_work_stopped() -> None:
 @pytest.mark.parametrize(("n", "text"), [(1, "1 person"), (2, "2 people"), (1000, "1,000 people")])
 def test_counts_are_pluralised(n: int, text: str) -> None:
     assert plural(n, "person", "people") == text
+
+
+def test_a_closed_pipe_ends_quietly_with_exit_0() -> None:
+    command = (
+        f"{sys.executable} -c 'from iqualify_async.cli import main; main()' endpoints | head -1"
+    )
+    for _ in range(3):
+        done = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=60
+        )
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.count("\n") == 1
+
+
+def test_max_retries_help_says_the_real_default() -> None:
+    result = CliRunner().invoke(cli, ["call", "--help"])
+    text = " ".join(CliRunner().invoke(cli, ["enrol", "--help"]).stdout.split())
+    assert result.exit_code == 0
+    assert f"(default {RetryPolicy().max_retries})" in text
+
+
+def test_an_insecure_url_hint_names_the_option_that_exists(tmp_path: Path) -> None:
+    people = tmp_path / "p.csv"
+    people.write_text("email\na@example.org\n")
+    env = {"IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": "http://api.example.org/v1"}
+    result = CliRunner().invoke(cli, ["enrol", "--offering", "O", str(people)], env=env)
+    assert result.exit_code == 2 and "--allow-insecure-http" in result.stderr
+    assert "allow_insecure_http=True" not in result.stderr
+    state = State(api_key=KEY, allow_insecure_http=True)
+    assert state.client_kwargs()["allow_insecure_http"] is True
+
+
+def test_narrow_terminals_get_whole_words() -> None:
+    output = Output(State())
+    buffer = io.StringIO()
+    output.console = Console(file=buffer, width=60, force_terminal=True, color_system=None)
+    show_summaries(output, [("enrol", 1000, 990, 5, 3, 2, 12.34, 81.0)])
+    lines = buffer.getvalue().splitlines()
+    assert all(len(line.rstrip()) <= 60 for line in lines)
+    for word in ("succeeded", "skipped", "unprocessed", "items/s", "1,000"):
+        assert any(word in line for line in lines), word

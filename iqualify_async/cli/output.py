@@ -84,6 +84,13 @@ class Output:
             show_header=header,
             title_style="bold" if self.console.is_terminal else None,
         )
+        if header and rows and _width(columns, rows) > self.console.width:
+            # Too narrow for the columns side by side: one block of "column value" per row,
+            # rather than headers and numbers cut mid-word.
+            for row in rows:
+                pairs = [(name, _cell(value)) for name, value in zip(columns, row, strict=True)]
+                self.table(title, ("", ""), pairs, header=False)
+            return
         for name in columns:
             numeric = bool(rows) and all(
                 isinstance(r[columns.index(name)], int | float) for r in rows
@@ -110,6 +117,14 @@ class Output:
             yield bars
 
 
+def _width(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Characters a table needs with every header and cell on one line."""
+    widths = [len(c) for c in columns]
+    for row in rows:
+        widths = [max(w, len(_cell(v))) for w, v in zip(widths, row, strict=True)]
+    return sum(widths) + 3 * (len(widths) - 1)
+
+
 def plural(count: int, one: str, many: str) -> str:
     """``"1 person"``, ``"2 people"``, ``"1,000 enrolments"``."""
     return f"{count:,} {one if count == 1 else many}"
@@ -128,14 +143,28 @@ class JobBars:
 
     def __init__(self, output: Output) -> None:
         self.output = output
+        wide = output.console.width >= 100
+        columns = (
+            [
+                TextColumn("{task.description:<22}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+            ]
+            if wide
+            # A narrow terminal: what fits whole (the counts are in the summary at the end).
+            else [
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=None),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            ]
+        )
         self.progress = Progress(
-            TextColumn("{task.description:<22}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[counts]}"),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
+            *columns,
             console=output.console,
             transient=False,
             refresh_per_second=8,
