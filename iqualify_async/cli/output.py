@@ -75,6 +75,16 @@ class Output:
         *,
         header: bool = True,
     ) -> None:
+        gap = 3
+        if header and rows and _width(columns, rows, gap) > self.console.width:
+            gap = 1  # closer together before cutting a word
+            if _width(columns, rows, gap) > self.console.width:
+                # Still too narrow: one block of "column value" per row, rather than headers
+                # and numbers cut mid-word.
+                for row in rows:
+                    pairs = [(name, _cell(v)) for name, v in zip(columns, row, strict=True)]
+                    self.table(title, ("", ""), pairs, header=False)
+                return
         table = Table(
             title=title,
             box=box.SIMPLE_HEAD,
@@ -83,14 +93,8 @@ class Output:
             show_edge=False,
             show_header=header,
             title_style="bold" if self.console.is_terminal else None,
+            padding=(0, 1) if gap == 3 else (0, 0),
         )
-        if header and rows and _width(columns, rows) > self.console.width:
-            # Too narrow for the columns side by side: one block of "column value" per row,
-            # rather than headers and numbers cut mid-word.
-            for row in rows:
-                pairs = [(name, _cell(value)) for name, value in zip(columns, row, strict=True)]
-                self.table(title, ("", ""), pairs, header=False)
-            return
         for name in columns:
             numeric = bool(rows) and all(
                 isinstance(r[columns.index(name)], int | float) for r in rows
@@ -117,12 +121,12 @@ class Output:
             yield bars
 
 
-def _width(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+def _width(columns: Sequence[str], rows: Sequence[Sequence[Any]], gap: int) -> int:
     """Characters a table needs with every header and cell on one line."""
     widths = [len(c) for c in columns]
     for row in rows:
         widths = [max(w, len(_cell(v))) for w, v in zip(widths, row, strict=True)]
-    return sum(widths) + 3 * (len(widths) - 1)
+    return sum(widths) + gap * (len(widths) - 1)
 
 
 def plural(count: int, one: str, many: str) -> str:
