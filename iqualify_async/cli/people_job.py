@@ -323,10 +323,9 @@ async def _run(
     interrupted = False
     async with Client(**client_kwargs) as iq:
         await preflight(iq, job.offerings)
-        output.line(
-            f"{doing} {plural(len(people), 'person', 'people')} {job.where}: "
-            f"{plural(total, *job.unit)}"
-        )
+        # An enrolment per person and offering is worth counting; a person per person is not.
+        items = "" if job.unit[0] == "person" else f": {plural(total, *job.unit)}"
+        output.line(f"{doing} {plural(len(people), 'person', 'people')} {job.where}{items}")
         with output.jobs() as bars:
             on_progress = bars.track(
                 "dry run" if options.dry_run else job.name,
