@@ -132,3 +132,26 @@ def test_narrow_terminals_get_whole_words() -> None:
     assert all(len(line.rstrip()) <= 60 for line in lines)
     for word in ("succeeded", "skipped", "unprocessed", "items/s", "1,000"):
         assert any(word in line for line in lines), word
+
+
+def test_a_spreadsheet_export_is_read_with_warnings_or_refused_when_strict(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_bytes(
+        "Email;First Name;Department\r\nzoë.w@example.org;Zoë;Maths\r\n".encode("cp1252")
+    )
+    offering = sorted(fake.state.offerings)[0]
+    args = ("enrol", "--offering", offering, str(people), "--dry-run")
+    code, out, err = run(fake, *args)
+    assert code == 0, err
+    assert f"warning: {people} is not UTF-8: read it as cp1252 (Windows)" in err
+    assert "warning: column(s) 'Department' are not sent to the API" in err
+    assert "Checking 1 person into 1 offering as learner: 1 enrolment" in out
+    code, out, err = run(fake, *args, "--encoding", "cp1252", "--strict-columns")
+    assert (code, out) == (2, "") and "unknown column(s) 'Department'" in err
+    code, out, err = run(fake, *args, "--outcomes", "failed")
+    assert code == 2 and "--outcomes applies to a ledger" in err
+    code, out, err = run(fake, *args, "--outcomes", "done")
+    assert code == 2 and "--outcomes: unknown outcome(s) done" in err
+    assert sum(fake.stats.writes.values()) == 0
