@@ -109,3 +109,11 @@ def test_a_ledger_gives_its_people_to_redo_once_each(tmp_path: Path) -> None:
         read_people_file(path, outcomes=["skipped"])
     with pytest.raises(PeopleError, match="applies to a ledger"):
         read_people_file(io.BytesIO(b"email\nana@example.org\n"), outcomes=["failed"])
+
+
+def test_the_ledger_of_a_job_over_emails_gives_its_people(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    with LedgerWriter(path) as writer:
+        writer.write(Outcome(0, "k0", "ana@example.org", Status.FAILED))
+        writer.write(Outcome(1, "k1", "bob@example.org", Status.SKIPPED))
+    assert read_people_file(path).people == [Person("ana@example.org")]

@@ -44,6 +44,7 @@ _LEDGER_META = frozenset(
         "extra_fields",
     }
 )
+_SCALAR_ITEM = "item"
 _DELIMITERS = (",", ";", "\t")
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -160,7 +161,8 @@ def read_people_file(
     ledger, never the API) with a note, or refused with ``strict_columns``.
 
     A ledger (a file with ``index``, ``key`` and ``outcome`` columns) gives the people of its
-    rows whose outcome is in ``outcomes`` (default failed and unprocessed), each once.
+    rows whose outcome is in ``outcomes`` (default failed and unprocessed), each once: the
+    ledger of an enrolment, or of a job whose items are emails (its ``item`` column).
     """
     data, where = _read_bytes(source)
     notes: list[str] = []
@@ -178,6 +180,9 @@ def read_people_file(
         raise _fail(where, "empty file; expected a header row with email", "line 1")
     header = [h.strip() for h in header]
     ledger = _LEDGER_MARKS <= set(header)
+    if ledger and "email" not in header and _SCALAR_ITEM in header:
+        # The ledger of a job whose items are emails (unenrol, add-to-group, ...).
+        header = ["email" if h == _SCALAR_ITEM else h for h in header]
     if outcomes is not None and not ledger:
         raise _fail(where, "--outcomes applies to a ledger, and this file is not one", "line 1")
     wanted = frozenset(DEFAULT_OUTCOMES if outcomes is None else outcomes)

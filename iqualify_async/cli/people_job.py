@@ -286,21 +286,31 @@ def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
     client_kwargs = state.client_kwargs(concurrency=options.concurrency)
     writer = open_ledger(job.name, options)
     if options.journal is not None:
-        state.interrupt_hint = "interrupted; re-run with the same --journal to resume"
+        resume_hint = "interrupted; re-run with the same --journal to resume"
     elif writer is not None:
-        state.interrupt_hint = (
+        resume_hint = (
             f"interrupted; the ledger {writer.path} lists who was not done: give it as PEOPLE "
             "to do them"
         )
+    else:
+        resume_hint = state.interrupt_hint
+
+    began = False
+
+    def on_start() -> None:
+        # From the first item on, the journal and the ledger account for every person.
+        nonlocal began
+        began = True
+        state.interrupt_hint = resume_hint
+
     try:
-        code = asyncio.run(_run(output, client_kwargs, job, people, options, writer))
-    except CommandError:
-        if writer is not None:
-            writer.discard()  # refused before the first item: nothing to keep
-        raise
+        code = asyncio.run(_run(output, client_kwargs, job, people, options, writer, on_start))
     except BaseException:
         if writer is not None:
-            writer.close(complete=False)
+            if began:
+                writer.close(complete=False)
+            else:
+                writer.discard()  # stopped before the first item: nothing to keep
         raise
     return code
 
@@ -312,6 +322,7 @@ async def _run(
     people: list[Person],
     options: JobOptions,
     writer: LedgerWriter | None,
+    on_start: Callable[[], None],
 ) -> int:
     from .. import Client
     from ..bulk import JournalMismatchError
@@ -333,6 +344,7 @@ async def _run(
                 ok_label="to do" if options.dry_run else "ok",
             )
             running = job.build(iq, people, options, on_progress)
+            on_start()
             try:
                 summary = await running.wait(ledger=writer, on_outcome=tally.count)
             except JournalMismatchError as exc:
