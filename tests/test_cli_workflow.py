@@ -155,3 +155,24 @@ def test_a_spreadsheet_export_is_read_with_warnings_or_refused_when_strict(
     code, out, err = run(fake, *args, "--outcomes", "done")
     assert code == 2 and "--outcomes: unknown outcome(s) done" in err
     assert sum(fake.stats.writes.values()) == 0
+
+
+def test_the_cause_most_failures_share_is_said_once() -> None:
+    from iqualify_async.bulk import ErrorInfo, Outcome, Status
+    from iqualify_async.cli.people_job import Tally, Would, cause_line
+
+    def failed(n: int, status: int, name: str, message: str) -> Outcome[str, str]:
+        error = ErrorInfo("PermissionDeniedError", message, status, name)
+        return Outcome(n, f"k{n}", f"p{n}", Status.FAILED, error=error)
+
+    tally = Tally(Would([], "skip"))
+    for n in range(1000):
+        tally.count(failed(n, 403, "AccessDeniedError", "You are not allowed"))
+    tally.count(failed(1000, 400, "SchemaValidationError", "bad email"))
+    cause = tally.common_cause()
+    assert cause is not None
+    assert cause_line(cause) == "1,000 failed: 403 AccessDeniedError: You are not allowed"
+    split = Tally(Would([], "skip"))
+    split.count(failed(0, 403, "AccessDeniedError", "no"))
+    split.count(failed(1, 400, "SchemaValidationError", "bad"))
+    assert split.common_cause() is None
