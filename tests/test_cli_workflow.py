@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,9 @@ from iqualify_async.cli.app import report
 from iqualify_async.cli.output import Output, plural
 from iqualify_async.cli.report import show_summaries
 from iqualify_async.cli.state import State
-from iqualify_async.testing import FakeIQualify
+from iqualify_async.testing import FakeIQualify, Faults
 
+from ._fake_thread import fake_in_thread
 from .conftest import THREAD_KEY as KEY
 
 
@@ -176,3 +180,27 @@ def test_the_cause_most_failures_share_is_said_once() -> None:
     split.count(failed(0, 403, "AccessDeniedError", "no"))
     split.count(failed(1, 400, "SchemaValidationError", "bad"))
     assert split.common_cause() is None
+
+
+def test_an_interrupted_export_says_so_in_json_and_promises_no_resume(tmp_path: Path) -> None:
+    with fake_in_thread(api_key=KEY, seed="demo", faults=Faults(latency_ms=50)) as fake:
+        command = [
+            sys.executable, "-c", "from iqualify_async.cli import main; main()",
+            "export-analytics", "--all", "--out", str(tmp_path / "out"), "--concurrency", "1",
+            "--json",
+        ]  # fmt: skip
+        env = {**os.environ, "IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": fake.base_url}
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while fake.stats.total_requests < 5 and child.poll() is None:
+                assert time.monotonic() < deadline, "the export did not start"
+                time.sleep(0.01)
+            child.send_signal(signal.SIGINT)
+            out, err = child.communicate(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+    assert child.returncode == 130
+    assert err.decode().endswith("error: interrupted\n")
+    assert json.loads(out)["interrupted"] is True
