@@ -242,6 +242,9 @@ def test_failures_exit_1_and_a_journal_resumes_without_redoing(
     assert report["enrol"]["from_journal"] == 8 and report["enrol"]["succeeded"] == 8
     assert report["common_failure"]["type"] == "RoleConflictError"
     assert fake.stats.by_route["POST /offerings/{offeringId}/users"] == adds
+    code, out, _ = run(fake, "enrol", "--offering", offering_id, str(people), "--journal",
+                       str(journal), "--ledger", str(tmp_path / "again.csv"))  # fmt: skip
+    assert "8 enrolments done by an earlier run, as the journal says: not sent again" in out
     # The ledger as PEOPLE, with the role the facilitator holds: only that row is done.
     code, out, err = run(
         fake,

@@ -378,6 +378,10 @@ async def _run(
                 output, [summary_row("dry run" if options.dry_run else job.name, summary)]
             )
             output.line()
+            if summary.from_journal:
+                done = plural(summary.from_journal, *job.unit)
+                output.line(f"{done} done by an earlier run, as the journal says: not sent again")
+                output.line()
             if cause is not None:
                 output.line(cause_line(cause))
                 output.line()
