@@ -155,3 +155,21 @@ def test_add_to_group_killed_with_sigkill_resumes_without_sending_twice(tmp_path
         # At most the request in flight at the kill is sent again (it was checked first).
         assert fake.stats.by_route[GROUP_ADD] <= 30 + 1
         assert len(list(csv.DictReader(ledger.open()))) == 30
+
+
+def test_a_journal_of_another_job_is_refused_and_the_ledger_left_alone(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    offering = first(fake)
+    group = next(iter(offering.groups.values()))
+    source = people_csv(tmp_path / "p.csv", learners(offering, 2))
+    journal, ledger = tmp_path / "j.db", tmp_path / "l.csv"
+    code, _, err = run(fake, "add-to-group", "--offering", offering.id, "--group", group.id,
+                       str(source), "--journal", str(journal), "--ledger", str(ledger))  # fmt: skip
+    assert code == 0, err
+    before = ledger.read_text()
+    code, _, err = run(fake, "unenrol", "--offering", offering.id, str(source),
+                         "--journal", str(journal), "--ledger", str(ledger))  # fmt: skip
+    assert code == 2 and "is the journal of another job" in err
+    assert ledger.read_text() == before and not (tmp_path / "l.csv.partial").exists()
+    assert set(learners(offering, 2)) <= set(offering.enrolments)

@@ -305,9 +305,10 @@ def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
 
     try:
         code = asyncio.run(_run(output, client_kwargs, job, people, options, writer, on_start))
-    except BaseException:
+    except BaseException as exc:
         if writer is not None:
-            if began:
+            # A refusal (an offering, the journal) comes before the first item: nothing to keep.
+            if began and not isinstance(exc, CommandError):
                 writer.close(complete=False)
             else:
                 writer.discard()  # stopped before the first item: nothing to keep
