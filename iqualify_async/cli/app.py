@@ -86,7 +86,7 @@ def report(exc: BaseException, state: State) -> int:
     if isinstance(exc, CommandError):
         _say(exc.message, state)
         return exc.exit_code
-    if isinstance(exc, _journal_errors()):
+    if isinstance(exc, journal_errors()):
         _say(str(exc), state)
         return EXIT_USAGE
     if state.verbose:
@@ -114,7 +114,7 @@ def _silence_stdout() -> None:
         pass
 
 
-def _journal_errors() -> tuple[type[BaseException], ...]:
+def journal_errors() -> tuple[type[BaseException], ...]:
     """A journal that cannot be used (another job's, locked, corrupt): exit 2, nothing sent."""
     from ..bulk import journal
 

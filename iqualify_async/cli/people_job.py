@@ -19,7 +19,7 @@ import attrs
 import click
 
 from ..bulk.people_files import DEFAULT_OUTCOMES
-from .app import configure_logging
+from .app import configure_logging, journal_errors
 from .errors import EXIT_FAILURES, EXIT_OK, CommandError
 from .options import connection_options, output_options
 from .output import Output, plural
@@ -308,7 +308,7 @@ def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
     except BaseException as exc:
         if writer is not None:
             # A refusal (an offering, the journal) comes before the first item: nothing to keep.
-            if began and not isinstance(exc, CommandError):
+            if began and not isinstance(exc, (CommandError, *journal_errors())):
                 writer.close(complete=False)
             else:
                 writer.discard()  # stopped before the first item: nothing to keep
