@@ -264,8 +264,9 @@ def test_failures_exit_1_and_a_journal_resumes_without_redoing(
 
 
 def test_a_wrong_offering_or_key_is_one_line_and_nothing_is_sent(
-    fake: FakeIQualify, tmp_path: Path
+    fake: FakeIQualify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # where the default ledger would go
     people = write_csv(tmp_path / "p.csv", "email\nana.preflight@example.org\n")
     ledger = tmp_path / "l.csv"
     good = current_offerings(fake)[0]
@@ -281,6 +282,7 @@ def test_a_wrong_offering_or_key_is_one_line_and_nothing_is_sent(
     result = CliRunner().invoke(cli, ["enrol", "--offering", good, str(people)], env=env)
     assert result.exit_code == 2 and result.stderr.startswith("error: the API key was refused")
     assert sum(fake.stats.writes.values()) == 0
+    assert list(tmp_path.iterdir()) == [people]  # the default ledger was not left behind
 
 
 def test_an_unwritable_ledger_is_found_before_anything_is_sent(

@@ -116,13 +116,17 @@ def test_max_retries_help_says_the_real_default() -> None:
     assert f"(default {RetryPolicy().max_retries})" in text
 
 
-def test_an_insecure_url_hint_names_the_option_that_exists(tmp_path: Path) -> None:
+def test_an_insecure_url_hint_names_the_option_that_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the default ledger would go
     people = tmp_path / "p.csv"
     people.write_text("email\na@example.org\n")
     env = {"IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": "http://api.example.org/v1"}
     result = CliRunner().invoke(cli, ["enrol", "--offering", "O", str(people)], env=env)
     assert result.exit_code == 2 and "--allow-insecure-http" in result.stderr
     assert "allow_insecure_http=True" not in result.stderr
+    assert sorted(tmp_path.iterdir()) == [people]  # the default ledger was not left behind
     state = State(api_key=KEY, allow_insecure_http=True)
     assert state.client_kwargs()["allow_insecure_http"] is True
 
