@@ -208,3 +208,10 @@ def test_an_interrupted_export_says_so_in_json_and_promises_no_resume(tmp_path: 
     assert child.returncode == 130
     assert err.decode().endswith("error: interrupted\n")
     assert json.loads(out)["interrupted"] is True
+
+
+def test_export_with_a_wrong_key_is_one_line(fake: FakeIQualify, tmp_path: Path) -> None:
+    env = {"IQUALIFY_API_KEY": "wrong-key-0123456789", "IQUALIFY_BASE_URL": fake.base_url}
+    result = CliRunner().invoke(cli, ["export-analytics", "--all", "--out", str(tmp_path)], env=env)
+    assert result.exit_code == 2 and result.stderr.startswith("error: the API key was refused")
+    assert list(tmp_path.iterdir()) == []

@@ -127,10 +127,9 @@ async def _export(
 
     started = time.monotonic()
     async with Client(**client_kwargs) as iq:
-        if isinstance(which, list):
-            from ..people_job import preflight
+        from ..people_job import preflight
 
-            await preflight(iq, which)
+        await preflight(iq, which if isinstance(which, list) else [])
         try:
             result = await run_export(
                 output, iq, which, kinds, out_dir, fmt, concurrency, journal=journal
