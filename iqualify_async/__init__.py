@@ -1,5 +1,7 @@
 """Asyncio client for the iQualify Management API."""
 
+import logging as _logging
+
 from . import events
 from ._base_client import RawResponse
 from ._client import Client
@@ -27,6 +29,9 @@ from .errors import (
     ResponseDecodeError,
     ServerError,
 )
+
+# The library's warnings reach an application's logs only when it configures logging.
+_logging.getLogger("iqualify_async").addHandler(_logging.NullHandler())
 
 __all__ = [
     "ENDPOINTS",

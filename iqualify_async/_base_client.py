@@ -302,6 +302,13 @@ class BaseClient:
                 "this Client is not open: use `async with Client(...) as iq:` "
                 "(or `await iq.open()`) before sending requests"
             )
+        loop = getattr(session, "_loop", None)
+        if loop is not None and loop is not asyncio.get_running_loop():
+            ended = "which has ended" if loop.is_closed() else "not this one"
+            raise ClientClosedError(
+                f"this Client was opened in another event loop ({ended}; each asyncio.run() "
+                "starts a new loop): create and open the Client inside the loop that uses it"
+            )
         return session
 
     # -- requests -------------------------------------------------------------------------

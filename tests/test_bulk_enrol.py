@@ -115,7 +115,9 @@ async def test_a_batch_refused_as_a_whole_is_answered_person_by_person(
     assert sorted(o.index for o in outcomes) == [0, 1]
 
 
-async def test_people_already_enrolled_are_skipped_with_their_role(fake: FakeIQualify) -> None:
+async def test_people_already_enrolled_are_skipped_or_fail_naming_both_roles(
+    fake: FakeIQualify,
+) -> None:
     offering_id = first_offering(fake)
     members = fake.state.offering(offering_id).enrolments
     learner = next(k for k, e in members.items() if e.is_learner)
@@ -125,14 +127,19 @@ async def test_people_already_enrolled_are_skipped_with_their_role(fake: FakeIQu
             o.item.email: o async for o in bulk.enrol(iq, offering_id, [learner, facilitator])
         }
     assert outcomes[learner].reason == "already enrolled"
-    assert outcomes[facilitator].reason == "already enrolled as facilitator"
+    conflict = outcomes[facilitator]
+    assert conflict.status is Status.FAILED and conflict.error is not None
+    assert conflict.error.type == "RoleConflictError"
+    assert (
+        f"{facilitator} is already enrolled as facilitator, not learner" in conflict.error.message
+    )
     assert sum(fake.stats.writes.values()) == 0
 
 
 async def test_dry_run_says_what_would_happen_and_writes_nothing(fake: FakeIQualify) -> None:
     offering_id = first_offering(fake)
     members = fake.state.offering(offering_id).enrolments
-    member = next(iter(members))
+    member = next(k for k, e in members.items() if e.is_learner)
     outsider = next(k for k in fake.state.users if k not in members)
     people = [member, outsider, "brand.new@example.org"]
     async with client(fake) as iq:
@@ -224,6 +231,9 @@ def test_read_people_csv_names_bad_lines_and_accepts_any_header_case(tmp_path: P
     with pytest.raises(PeopleError, match="unknown column"):
         (tmp_path / "h.csv").write_text("mail\nx@y.z\n")
         bulk.read_people_csv(tmp_path / "h.csv")
+    with pytest.raises(PeopleError, match="unknown column"):
+        (tmp_path / "h.csv").write_text("email,mail\nx@y.z,\n")
+        bulk.read_people_csv(tmp_path / "h.csv", strict_columns=True)
 
 
 def test_read_people_csv_keeps_quoted_cells_whole_and_counts_their_lines(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""CSV analytics export: a kind with no records."""
+"""CSV analytics export: a kind with no records, booleans, formulas, partial and stale files."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ async def fake() -> AsyncIterator[FakeIQualify]:
         yield running
 
 
-async def test_a_kind_with_no_records_is_an_empty_csv_file(
+async def test_a_kind_with_no_records_is_a_csv_file_with_its_header_row(
     fake: FakeIQualify, tmp_path: Path
 ) -> None:
     async with Client(api_key=KEY, base_url=fake.base_url, rate_limit=LIMIT) as iq:
@@ -42,7 +42,7 @@ async def test_a_kind_with_no_records_is_an_empty_csv_file(
     assert report.summary.ok
     assert report.rows["pulses"] == 0 and report.rows["learner-progress"] > 0
     empty = report.files["pulses"]
-    assert empty == tmp_path / "pulses.csv" and empty.read_bytes() == b""
+    assert empty == tmp_path / "pulses.csv" and empty.read_text() == "offeringId\n"
     assert not (tmp_path / "pulses.jsonl").exists()
     with report.files["learner-progress"].open(newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))

@@ -72,7 +72,7 @@ def test_enrol_good_csv_enrols_everyone_and_writes_the_ledger(
         str(ledger),
     )
     assert code == 0, err
-    assert "Enrolling 3 people into 2 offering(s) as learner: 6 enrolments" in out
+    assert "Enrolling 3 people into 2 offerings as learner: 6 enrolments" in out
     assert re.search(r"enrol\s+6\s+6\s+0\s+0\s+0", out)
     for offering_id in offerings:
         enrolments = fake.state.offering(offering_id).enrolments
@@ -173,7 +173,7 @@ def test_dry_run_reports_and_writes_nothing(
     assert sum(fake.stats.writes.values()) == 0
     assert "fresh.one@example.org" not in fake.state.offering(offering_id).enrolments
     lines = [json.loads(line) for line in (tmp_path / "l.jsonl").read_text().splitlines()]
-    assert {r["item"]["person"]["email"]: r["value"] for r in lines} == {
+    assert {r["item"]["email"]: r["value"] for r in lines} == {
         existing: None,
         "fresh.one@example.org": "would create the user and enrol",
         elsewhere: "would enrol",
@@ -196,17 +196,19 @@ def test_failures_exit_1_and_a_journal_resumes_without_redoing(
     fake: FakeIQualify, tmp_path: Path
 ) -> None:
     offering_id = current_offerings(fake)[0]
+    members = fake.state.offering(offering_id).enrolments
+    facilitator = next(k for k, e in members.items() if e.is_facilitator)
     rows = "".join(f"resume.{n}@example.org,R,{n}\n" for n in range(8))
-    people = write_csv(tmp_path / "p.csv", "email,firstName,lastName\n" + rows)
+    people = write_csv(
+        tmp_path / "p.csv", "email,firstName,lastName\n" + rows + f"{facilitator},F,F\n"
+    )
     journal, ledger = tmp_path / "job.db", tmp_path / "ledger.csv"
-    # The first run is refused on one offering: those items fail, the ledger says so.
+    # The facilitator cannot be enrolled as a learner: that row fails, the ledger says so.
     code, out, _ = run(
         fake,
         "enrol",
         "--offering",
         offering_id,
-        "--offering",
-        "no-such-offering",
         str(people),
         "--journal",
         str(journal),
@@ -214,8 +216,12 @@ def test_failures_exit_1_and_a_journal_resumes_without_redoing(
         str(ledger),
     )
     assert code == 1
-    outcomes = [r["outcome"] for r in csv.DictReader(ledger.open())]
-    assert outcomes.count("succeeded") == 8 and outcomes.count("failed") == 8
+    rows_out = list(csv.DictReader(ledger.open()))
+    outcomes = [r["outcome"] for r in rows_out]
+    assert outcomes.count("succeeded") == 8 and outcomes.count("failed") == 1
+    [failed] = [r for r in rows_out if r["outcome"] == "failed"]
+    assert "already enrolled as facilitator, not learner" in failed["message"]
+    assert "1 failed: RoleConflictError:" in out
     assert "see the ledger" in out
     adds = fake.stats.by_route["POST /offerings/{offeringId}/users"]
     # The re-run with the journal does not send the 8 done enrolments again.
@@ -229,12 +235,65 @@ def test_failures_exit_1_and_a_journal_resumes_without_redoing(
         str(journal),
         "--json",
         "--ledger",
-        str(ledger),
+        str(tmp_path / "again.csv"),
     )
-    assert code == 0
+    assert code == 1
     report = json.loads(out)
     assert report["enrol"]["from_journal"] == 8 and report["enrol"]["succeeded"] == 8
+    assert report["common_failure"]["type"] == "RoleConflictError"
     assert fake.stats.by_route["POST /offerings/{offeringId}/users"] == adds
+    code, out, _ = run(fake, "enrol", "--offering", offering_id, str(people), "--journal",
+                       str(journal), "--ledger", str(tmp_path / "again.csv"))  # fmt: skip
+    assert "8 enrolments done by an earlier run, as the journal says: not sent again" in out
+    # The ledger as PEOPLE, with the role the facilitator holds: only that row is done.
+    code, out, err = run(
+        fake,
+        "enrol",
+        "--offering",
+        offering_id,
+        str(ledger),
+        "--role",
+        "facilitator",
+        "--json",
+        "--ledger",
+        str(tmp_path / "fixed.csv"),
+    )
+    assert code == 0, err
+    report = json.loads(out)["enrol"]
+    assert (report["items"], report["skipped"]) == (1, 1)
+
+
+def test_a_wrong_offering_or_key_is_one_line_and_nothing_is_sent(
+    fake: FakeIQualify, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the default ledger would go
+    people = write_csv(tmp_path / "p.csv", "email\nana.preflight@example.org\n")
+    ledger = tmp_path / "l.csv"
+    good = current_offerings(fake)[0]
+    for extra in ((), ("--dry-run",), ("--json",)):
+        code, out, err = run(
+            fake, "enrol", "--offering", good, "--offering", "NOPE", str(people),
+            "--ledger", str(ledger), *extra,
+        )  # fmt: skip
+        assert (code, out, err) == (2, "", "error: offering 'NOPE' not found\n")
+    assert sum(fake.stats.writes.values()) == 0
+    assert list(tmp_path.iterdir()) == [people]
+    env = {"IQUALIFY_API_KEY": "wrong-key-0123456789", "IQUALIFY_BASE_URL": fake.base_url}
+    result = CliRunner().invoke(cli, ["enrol", "--offering", good, str(people)], env=env)
+    assert result.exit_code == 2 and result.stderr.startswith("error: the API key was refused")
+    assert sum(fake.stats.writes.values()) == 0
+    assert list(tmp_path.iterdir()) == [people]  # the default ledger was not left behind
+
+
+def test_an_unwritable_ledger_is_found_before_anything_is_sent(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    people = write_csv(tmp_path / "p.csv", "email\nana.ledger@example.org\n")
+    before = fake.stats.total_requests
+    ledger = tmp_path / "no-such-dir" / "l.csv"
+    code, _, err = run(fake, "enrol", "--offering", "X", str(people), "--ledger", str(ledger))
+    assert code == 2 and err.startswith(f"error: cannot write the ledger '{ledger}'")
+    assert fake.stats.total_requests == before
 
 
 def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> None:
@@ -258,6 +317,7 @@ def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> No
             "1",
             "--batch-size",
             "1",
+            "--json",
         ]
         env = {**os.environ, "IQUALIFY_API_KEY": KEY, "IQUALIFY_BASE_URL": fake.base_url}
         child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -267,11 +327,17 @@ def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> No
                 assert time.monotonic() < deadline, "the enrolment did not start"
                 time.sleep(0.01)
             child.send_signal(signal.SIGINT)
-            _, err = child.communicate(timeout=30)
+            out, err = child.communicate(timeout=30)
         finally:
             if child.poll() is None:
                 child.kill()
         assert child.returncode == 130, err
+        assert err.decode().endswith(
+            "error: interrupted; re-run with the same --journal to resume\n"
+        )
+        # --json still prints its document, saying the run was interrupted.
+        document = json.loads(out)
+        assert document["interrupted"] is True and document["enrol"]["unprocessed"] > 0
         outcomes = [r["outcome"] for r in csv.DictReader(ledger.open())]
         assert len(outcomes) == 300
         assert 5 <= outcomes.count("succeeded") < 300

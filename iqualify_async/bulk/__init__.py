@@ -6,7 +6,7 @@ re-runs skip what is done, and write a ledger (CSV/JSONL, one row per input item
 feed back in.
 
 On top of it: :func:`enrol` / :func:`enrol_many` (batched, idempotent enrolment),
-:func:`read_people_csv`, :func:`export_analytics` / :func:`collect_analytics`, and thin helpers
+:func:`read_people_csv` / :func:`read_people_file`, :func:`export_analytics` / :func:`collect_analytics`, and thin helpers
 (:func:`remove_from_offering`, :func:`add_to_group`, :func:`add_to_channel`,
 :func:`assign_to_marker`, :func:`transfer`).
 """
@@ -27,12 +27,13 @@ from .companions import (
     transfer,
 )
 from .engine import Job, run
-from .enrol import Enrolment, EnrolmentError, enrol, enrol_many
+from .enrol import Enrolment, EnrolmentError, RoleConflictError, enrol, enrol_many
 from .journal import Journal, JournalEntry, JournalMismatchError
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
 from .people import PeopleError, Person, people_from, read_people_csv
+from .people_files import PeopleFile, read_people_file
 from .progress import Progress
 
 __all__ = [
@@ -50,8 +51,10 @@ __all__ = [
     "LedgerWriter",
     "Outcome",
     "PeopleError",
+    "PeopleFile",
     "Person",
     "Progress",
+    "RoleConflictError",
     "Skip",
     "Skipped",
     "Status",
@@ -67,6 +70,7 @@ __all__ = [
     "items_from_ledger",
     "people_from",
     "read_people_csv",
+    "read_people_file",
     "remove_from_offering",
     "run",
     "transfer",

@@ -9,21 +9,25 @@ Records are written in long format, one per line, each carrying ``offeringId`` (
 from __future__ import annotations
 
 import asyncio
-import csv
-import json
+import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .engine import run
-from .outcome import Status, Summary
+from .export_files import FORMATS, PARTIAL_DIR, Format, KindFiles
+from .journal import Journal
+from .ledger import LedgerWriter
+from .outcome import Outcome, Status, Summary
 from .progress import ProgressCallback
 
 if TYPE_CHECKING:
     from .._client import Client
+
+logger = logging.getLogger("iqualify_async.bulk")
 
 __all__ = [
     "ALL_KINDS",
@@ -61,7 +65,6 @@ CHANNEL_KINDS: Mapping[str, str] = {
 ALL_KINDS: tuple[str, ...] = (*OFFERING_KINDS, *CHANNEL_KINDS)
 
 Offerings = Literal["all", "current"] | Sequence[str]
-Format = Literal["jsonl", "csv"]
 
 
 @attrs.frozen
@@ -180,66 +183,14 @@ def _fetcher(
     return fetch
 
 
-class _KindFiles:
-    """One JSONL file per kind, opened when its first report arrives."""
-
-    def __init__(self, out_dir: Path, kinds: Sequence[str]) -> None:
-        self.out_dir = out_dir
-        self.rows: dict[str, int] = dict.fromkeys(kinds, 0)
-        self._files: dict[str, IO[str]] = {}
-
-    def path(self, kind: str) -> Path:
-        return self.out_dir / f"{kind}.jsonl"
-
-    def write(self, kind: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        stream = self._files.get(kind)
-        if stream is None:
-            stream = self._files[kind] = self.path(kind).open("w", encoding="utf-8")
-        for row in rows:
-            stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-            self.rows[kind] += 1
-
-    def close(self, fmt: Format) -> dict[str, Path]:
-        for stream in self._files.values():
-            stream.close()
-        paths = {kind: self.path(kind) for kind in self._files}
-        if fmt == "csv":
-            paths = {kind: _jsonl_to_csv(path) for kind, path in paths.items()}
-        return paths
-
-
-def _jsonl_to_csv(path: Path) -> Path:
-    """Rewrite a JSONL file as CSV: columns in order of first appearance, nested values as JSON."""
-    columns: dict[str, None] = {}
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            columns.update(dict.fromkeys(json.loads(line)))
-    target = path.with_suffix(".csv")
-    if not columns:  # no records: an empty file rather than a blank header line
-        target.write_bytes(b"")
-        path.unlink()
-        return target
-    with (
-        path.open(encoding="utf-8") as lines,
-        target.open("w", newline="", encoding="utf-8") as out,
-    ):
-        writer = csv.DictWriter(out, fieldnames=list(columns))
-        writer.writeheader()
-        for line in lines:
-            record = json.loads(line)
-            writer.writerow(
-                {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in record.items()}
-            )
-    path.unlink()
-    return target
-
-
 @attrs.frozen
 class ExportReport:
     """What :func:`export_analytics` wrote.
 
-    ``files`` maps each kind that has a file to its path, ``rows`` each chosen kind to the
-    records written, ``ledger`` is the per-report ledger and ``summary`` the job's counts.
+    ``files`` maps each kind written by this run to its path (a kind whose every report
+    failed has none), ``rows`` each chosen kind to the records written, ``ledger`` is the
+    per-report ledger and ``summary`` the job's counts. ``stale`` lists export files in the
+    directory that this run did not write (from an earlier export): they are not its output.
     """
 
     summary: Summary
@@ -247,6 +198,7 @@ class ExportReport:
     files: Mapping[str, Path]
     rows: Mapping[str, int]
     ledger: Path | None
+    stale: tuple[Path, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -262,6 +214,7 @@ async def export_analytics(
     format: Format = "jsonl",
     concurrency: int = 10,
     ledger: str | os.PathLike[str] | None = "export-ledger.csv",
+    journal: Journal | str | os.PathLike[str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ExportReport:
     """Export every chosen kind of analytics of every chosen offering to one file per kind.
@@ -272,35 +225,105 @@ async def export_analytics(
     record per line with ``offeringId`` (and ``channelId``) added. A report that fails is a
     ``failed`` row of the ledger (``ledger``, relative to ``out_dir``; ``None`` for none) and
     the other reports are still written.
+
+    Files appear whole: each is written beside its target (``.partial``) and renamed into place
+    when the export ends, so a killed or failed export leaves the previous files intact. With
+    ``journal``, an export that was interrupted resumes: reports it already wrote (kept under
+    ``out_dir/export.partial/`` until the export ends) are not fetched again. A kind
+    with no records is still a file (in CSV, its header row). ``format="parquet"`` needs
+    ``pyarrow`` (``pip install 'iqualify-async[parquet]'``).
     """
-    if format not in ("jsonl", "csv"):
-        raise ValueError(f'format must be "jsonl" or "csv", not {format!r}')
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    if format == "parquet":
+        from .parquet import require_pyarrow
+
+        require_pyarrow()
     chosen = check_kinds(kinds)
     directory = Path(out_dir)
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     ledger_path = directory / ledger if ledger is not None else None
-    offering_ids = await select_offerings(iq, offerings)
-    planned = await _plan(iq, offering_ids, chosen)
-    files = _KindFiles(directory, chosen)
-    fetch = _fetcher(iq, planned)
-
-    async def fetch_and_write(read: AnalyticsRead) -> int:
-        rows = await fetch(read)
-        files.write(read.kind, rows)
-        return len(rows)
-
-    job = run(
-        fetch_and_write,
-        planned.reads,
-        concurrency=concurrency,
-        key=AnalyticsRead.key,
-        on_progress=on_progress,
-    )
+    # Opened now: a ledger that cannot be written is found before any request.
+    writer = None if ledger_path is None else LedgerWriter(ledger_path)
+    files = KindFiles(directory, chosen, format, resume=journal is not None)
     try:
-        summary = await job.wait(ledger=ledger_path)
-    finally:
-        paths = files.close(format)
-    return ExportReport(summary, tuple(offering_ids), paths, dict(files.rows), ledger_path)
+        offering_ids = await select_offerings(iq, offerings)
+        planned = await _plan(iq, offering_ids, chosen)
+        fetch = _fetcher(iq, planned)
+
+        async def fetch_and_write(read: AnalyticsRead) -> int:
+            rows = await fetch(read)
+            await asyncio.to_thread(files.write, read.kind, read.key(), rows)
+            return len(rows)
+
+        job = run(
+            fetch_and_write,
+            planned.reads,
+            concurrency=concurrency,
+            key=AnalyticsRead.key,
+            journal=journal,
+            name="export_analytics",
+            verify=_fetch_again,
+            on_progress=on_progress,
+        )
+        tally = _KindTally(planned.reads)
+        summary = await job.wait(ledger=writer, on_outcome=tally.count)
+    except BaseException:
+        if writer is not None:
+            writer.close(complete=False)
+        raise
+    paths = await asyncio.to_thread(
+        files.finish, tally.written(chosen), tally.done(), {k: _header(k) for k in chosen}
+    )
+    if writer is not None:
+        writer.close()
+    if files.missing:
+        logger.warning(
+            "%d report(s) recorded as done in the journal had no records on disk (was %s "
+            "removed?); export again without the journal to fetch them",
+            files.missing,
+            directory / PARTIAL_DIR,
+        )
+    stale = tuple(files.stale(ALL_KINDS, paths.values()))
+    if stale:
+        logger.warning(
+            "%s holds export files this run did not write: %s",
+            directory,
+            ", ".join(p.name for p in stale),
+        )
+    return ExportReport(summary, tuple(offering_ids), paths, dict(files.rows), ledger_path, stale)
+
+
+async def _fetch_again(read: AnalyticsRead) -> bool:
+    """A report cut off by an interruption is read again (reading changes nothing)."""
+    return False
+
+
+class _KindTally:
+    """Which reports of each kind succeeded, and which kinds had every report fail (they get
+    no file, rather than an empty one)."""
+
+    def __init__(self, reads: Iterable[AnalyticsRead]) -> None:
+        self._reads: dict[str, list[str]] = {}
+        for read in reads:
+            self._reads.setdefault(read.kind, []).append(read.key())
+        self._ok: set[str] = set()
+
+    def count(self, outcome: Outcome[AnalyticsRead, int]) -> None:
+        if outcome.status is Status.SUCCEEDED:
+            self._ok.add(outcome.key)
+
+    def written(self, kinds: Iterable[str]) -> list[str]:
+        return [
+            k for k in kinds if not self._reads.get(k) or any(r in self._ok for r in self._reads[k])
+        ]
+
+    def done(self) -> dict[str, list[str]]:
+        return {k: [r for r in keys if r in self._ok] for k, keys in self._reads.items()}
+
+
+def _header(kind: str) -> tuple[str, ...]:
+    return ("offeringId", "channelId") if kind in CHANNEL_KINDS else ("offeringId",)
 
 
 @attrs.frozen
@@ -314,6 +337,17 @@ class CollectedAnalytics:
     @property
     def ok(self) -> bool:
         return self.summary.ok
+
+    def rows(self, kind: str) -> list[dict[str, Any]]:
+        """Every offering's records of ``kind`` in one list (``pandas.DataFrame(rows)``)."""
+        return [r for per_kind in self.records.values() for r in per_kind.get(kind, ())]
+
+    def to_arrow(self, kind: str) -> Any:
+        """The records of ``kind`` as a ``pyarrow.Table`` with the Parquet export's schema
+        (date-times as timestamps); ``.to_pandas()`` on it gives a DataFrame."""
+        from .parquet import table_of
+
+        return table_of(self.rows(kind), kind)
 
 
 async def collect_analytics(

@@ -4,7 +4,9 @@ Each returns a :class:`Job` (``await`` it for the :class:`Summary`, iterate it f
 With ``journal=``, an item's key and the job's name hold the operation and its target (e.g.
 ``add_to_group/<offering>/<group>/<email>``): a journal used by one job is refused by a job with
 another target (:class:`~iqualify_async.bulk.JournalMismatchError`) unless ``reuse_journal=True``.
-Answers saying the person is already in the wanted state end ``skipped``; a write that may
+Answers saying the person is already in the wanted state end ``skipped``; ``dry_run=True``
+sends no write: the members are read once and each person ends ``skipped`` (already in the
+wanted state) or ``succeeded`` with the value ``"would do"``; a write that may
 have been applied is checked by reading the state back before it is sent again. Where the API
 takes a list (a marker's learners), people arriving together share one request.
 """
@@ -146,7 +148,19 @@ def _job(
     reuse_journal: bool,
     on_progress: ProgressCallback | None,
     max_failures: int | None,
+    dry_run: bool = False,
 ) -> Job[str, str]:
+    if dry_run:
+        return _dry_run(
+            emails,
+            operation=operation,
+            done_reason=done_reason,
+            members=members,
+            wanted_present=wanted_present,
+            concurrency=concurrency,
+            on_progress=on_progress,
+        )
+
     async def one(email: str) -> str:
         try:
             await write(email)
@@ -187,6 +201,47 @@ def _job(
     )
 
 
+WOULD_DO = "would do"
+"""A dry run's value for a person whose write would be sent."""
+
+
+def _dry_run(
+    emails: list[str],
+    *,
+    operation: str,
+    done_reason: str,
+    members: Callable[[], Awaitable[Any]] | None,
+    wanted_present: bool,
+    concurrency: int,
+    on_progress: ProgressCallback | None,
+) -> Job[str, str]:
+    """Read the members once and say, per person, whether the write would be sent."""
+    listed: asyncio.Future[set[str]] | None = None
+
+    async def look(email: str) -> str:
+        nonlocal listed
+        if members is None:
+            return WOULD_DO
+        if listed is None:
+            read = members
+            listed = asyncio.ensure_future(_listed(read))
+        if (email.lower() in await asyncio.shield(listed)) == wanted_present:
+            raise Skip(done_reason)
+        return WOULD_DO
+
+    return run(
+        look,
+        emails,
+        concurrency=concurrency,
+        key=lambda e: f"{operation}/{e.lower()}",
+        on_progress=on_progress,
+    )
+
+
+async def _listed(members: Callable[[], Awaitable[Any]]) -> set[str]:
+    return _emails_in(await members())
+
+
 def remove_from_offering(
     iq: Client,
     offering_id: str,
@@ -197,6 +252,7 @@ def remove_from_offering(
     reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
+    dry_run: bool = False,
 ) -> Job[str, str]:
     """Remove each person from the offering; people not in it end ``skipped``."""
 
@@ -217,6 +273,7 @@ def remove_from_offering(
         reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
+        dry_run=dry_run,
     )
 
 
@@ -231,6 +288,7 @@ def add_to_group(
     reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
+    dry_run: bool = False,
 ) -> Job[str, str]:
     """Add each learner to an assessment group; learners already in it end ``skipped``."""
 
@@ -251,6 +309,7 @@ def add_to_group(
         reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
+        dry_run=dry_run,
     )
 
 
@@ -265,6 +324,7 @@ def add_to_channel(
     reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
+    dry_run: bool = False,
 ) -> Job[str, str]:
     """Add each learner to a group channel; learners already in it end ``skipped``."""
 
@@ -285,6 +345,7 @@ def add_to_channel(
         reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
+        dry_run=dry_run,
     )
 
 
@@ -300,6 +361,7 @@ def assign_to_marker(
     reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
+    dry_run: bool = False,
 ) -> Job[str, str]:
     """Put each learner on the marker's list (adding twice is harmless: the list is a set).
 
@@ -333,6 +395,7 @@ def assign_to_marker(
         reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
+        dry_run=dry_run,
     )
 
 
@@ -348,6 +411,7 @@ def transfer(
     reuse_journal: bool = False,
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
+    dry_run: bool = False,
 ) -> Job[str, str]:
     """Move each learner from one offering to another (same course content); learners already
     in the target offering end ``skipped``."""
@@ -376,4 +440,5 @@ def transfer(
         reuse_journal=reuse_journal,
         on_progress=on_progress,
         max_failures=max_failures,
+        dry_run=dry_run,
     )

@@ -169,7 +169,8 @@ class Job(Generic[I, R]):
         """Run the job to the end and return its summary.
 
         With ``ledger`` (a ``.csv``/``.jsonl`` path or a :class:`LedgerWriter`), every outcome is
-        written to it as it arrives, and ``on_outcome`` is called with each. On cancellation the
+        written to it as it arrives (a path is renamed into place at the end, or left as
+        ``<path>.partial`` if the job fails), and ``on_outcome`` is called with each. On cancellation the
         outcomes of the items in flight, and of the unread items of a sized input (see the
         class), are written and passed on too before the cancellation propagates.
         """
@@ -183,17 +184,20 @@ class Job(Generic[I, R]):
             if on_outcome is not None:
                 on_outcome(outcome)
 
+        complete = True
         try:
             async for outcome in self:
                 deliver(outcome)
-        except BaseException:
+        except BaseException as exc:
+            # Cancelled: every outcome is still written below. Failed: the ledger stays partial.
+            complete = isinstance(exc, asyncio.CancelledError | KeyboardInterrupt)
             if writer is not None or on_outcome is not None:
                 for outcome in itertools.chain(self._leftovers, self.unread_outcomes()):
                     deliver(outcome)
             raise
         finally:
             if writer is not None and writer is not ledger:
-                writer.close()
+                writer.close(complete=complete)
         return self.summary
 
     def stop(self, reason: str = "stopped by the caller") -> None:

@@ -34,6 +34,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentError",
     "Role",
+    "RoleConflictError",
     "check_role",
     "enrol",
     "enrol_many",
@@ -66,9 +67,26 @@ class Enrolment:
         """Stable across runs: offering, lower-cased email and role."""
         return f"{self.offering_id}/{self.email.lower()}/{self.role}"
 
+    def ledger_fields(self) -> dict[str, str | None]:
+        """A ledger row's item columns: the offering, the role and the person as in a people
+        CSV file, so the rows read back from a ledger are people the job takes again."""
+        return {"offering_id": self.offering_id, "role": self.role, **self.person.row()}
+
 
 class EnrolmentError(APIError):
     """The API refused one person of a batch (a 207 answer item); ``name``/``details`` say why."""
+
+
+class RoleConflictError(Exception):
+    """The person is already in the offering with another role (the API cannot change it)."""
+
+    def __init__(self, email: str, held: Role, wanted: Role) -> None:
+        super().__init__(
+            f"{email} is already enrolled as {held}, not {wanted}; the API cannot change a "
+            "role: remove them from the offering first, or enrol them with their role"
+        )
+        self.held = held
+        self.wanted = wanted
 
 
 def _role_of(member: Mapping[str, Any]) -> Role:
@@ -288,8 +306,10 @@ def _uncertain(exc: BaseException) -> bool:
     return isinstance(exc, APIConnectionError | ServerError)
 
 
-def _already(role: Role, wanted: Role) -> Skipped:
-    return Skipped("already enrolled" if role == wanted else f"already enrolled as {role}")
+def _already(email: str, role: Role, wanted: Role) -> Skipped:
+    if role != wanted:
+        raise RoleConflictError(email, role, wanted)
+    return Skipped("already enrolled")
 
 
 class _Enroller:
@@ -324,7 +344,7 @@ class _Enroller:
         members = self.members(item.offering_id)
         role = (await members.known()).get(item.email.lower())
         if role is not None:
-            return _already(role, item.role)
+            return _already(item.email, role, item.role)
         if self._dry_run or not self._create:
             exists = await self._user_exists(item.email)
             if not exists and not self._create:
@@ -418,9 +438,10 @@ def enrol_many(
     ``personId``, ``tags``), :class:`Person` or ``OfferingUserInput`` objects. They are all
     checked now: :class:`PeopleError` lists every bad entry and nothing is sent.
 
-    Outcomes: ``succeeded`` with value ``"enrolled"``; ``skipped`` ("already enrolled", or
-    "already enrolled as <role>" when the person holds another role); ``failed`` with the API's
-    error for that person. Users that do not exist are created by the enrolment itself; with
+    Outcomes: ``succeeded`` with value ``"enrolled"``; ``skipped`` ("already enrolled");
+    ``failed`` with the API's error for that person, or :class:`RoleConflictError` naming both
+    roles when the person is already in the offering with another role (the API has no role
+    change, so that is left for you to decide). Users that do not exist are created by the enrolment itself; with
     ``create_missing_users=False`` they fail instead. ``send_invite`` is sent when given.
     ``dry_run=True`` writes nothing: people who would be enrolled end ``succeeded`` with value
     ``"would enrol"`` or ``"would create the user and enrol"``.

@@ -1,8 +1,13 @@
 """Ledgers: one row per input item with its outcome, as CSV or JSONL, written as a stream.
 
 A ledger is meant to be fixed and fed back in: the item's own fields keep their names (nested
-fields flattened as ``a.b`` in CSV), and :func:`items_from_ledger` reads the items of chosen
-outcomes back, e.g. the failed ones after correcting them.
+fields flattened as ``a.b`` in CSV; an item with a ``ledger_fields()`` method, such as an
+enrolment, is written as the columns it gives), and :func:`items_from_ledger` reads the items of
+chosen outcomes back, e.g. the failed ones after correcting them.
+
+A ledger written to a path appears whole: it is written to ``<path>.partial`` and renamed into
+place when the job ends, so a killed or failed run leaves the previous ledger intact. CSV cells
+that a spreadsheet would run as a formula get a leading ``'`` (read back without it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import AsyncIterable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from .atomic import AtomicFile, neutralise, restore
 from .keys import to_jsonable
 from .outcome import Outcome, Status
 
@@ -51,6 +57,9 @@ def _format_of(path: str | os.PathLike[str], format: Format | None) -> Format:
 
 
 def _plain(item: Any) -> Any:
+    fields = getattr(item, "ledger_fields", None)
+    if callable(fields):
+        return to_jsonable(fields())
     try:
         return to_jsonable(item)
     except TypeError:
@@ -82,6 +91,8 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise(value)
     return str(value)
 
 
@@ -96,6 +107,11 @@ class LedgerWriter:
     what the function returned for a ``succeeded`` item (e.g. ``"would enrol"`` in a dry run),
     JSON text when it is not a string. JSONL rows hold the same, with ``item``, ``value`` and
     ``error`` as JSON values.
+
+    Given a path, the file is written as ``<path>.partial`` and renamed onto ``path`` by
+    :meth:`close` (``close(complete=False)``, or leaving a ``with`` block with an exception,
+    keeps it under the ``.partial`` name). Opening it raises ``OSError`` at once for a path
+    that cannot be written.
     """
 
     def __init__(
@@ -108,14 +124,14 @@ class LedgerWriter:
     ) -> None:
         if isinstance(path, str | os.PathLike):
             self.format = _format_of(path, format)
-            self._file: IO[str] = open(path, "w", encoding="utf-8", newline="")
-            self._owned = True
+            self._atomic: AtomicFile | None = AtomicFile(path)
+            self._file: IO[str] = self._atomic.file
         else:
             if format is None:
                 raise ValueError("pass format='csv' or 'jsonl' when writing to an open file")
             self.format = _format_of("", format)
+            self._atomic = None
             self._file = path
-            self._owned = False
         self._statuses = None if statuses is None else frozenset(Status(s) for s in statuses)
         self._fields = None if fields is None else list(fields)
         self._csv: csv.DictWriter[str] | None = None
@@ -124,8 +140,8 @@ class LedgerWriter:
     def __enter__(self) -> LedgerWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        self.close(complete=exc_type is None)
 
     def write(self, outcome: Outcome[Any, Any]) -> None:
         if self._statuses is not None and outcome.status not in self._statuses:
@@ -136,11 +152,25 @@ class LedgerWriter:
             self._write_csv(outcome)
         self.rows += 1
 
-    def close(self) -> None:
-        if self._owned:
-            self._file.close()
-        else:
+    @property
+    def path(self) -> Path | None:
+        """Where the ledger is (or, until it is complete, will be); ``None`` for an open file."""
+        return None if self._atomic is None else self._atomic.target
+
+    def discard(self) -> None:
+        """Drop a ledger the job never started: the ``.partial`` file is removed."""
+        if self._atomic is not None:
+            self._atomic.discard()
+
+    def close(self, *, complete: bool = True) -> Path | None:
+        """Finish the file: renamed into place when ``complete``, else left as ``.partial``.
+
+        Returns the path of the file left behind (``None`` when writing to an open file).
+        """
+        if self._atomic is None:
             self._file.flush()
+            return None
+        return self._atomic.close(complete=complete)
 
     def _json_row(self, outcome: Outcome[Any, Any]) -> dict[str, Any]:
         error = outcome.error
@@ -168,7 +198,7 @@ class LedgerWriter:
         if self._csv is None:
             item_fields = self._fields if self._fields is not None else list(columns)
             header = [*_HEAD, *item_fields, *_TAIL]
-            self._csv = csv.DictWriter(self._file, header, lineterminator="\n")
+            self._csv = csv.DictWriter(self._file, header, lineterminator="\r\n")
             self._csv.writeheader()
             self._known = frozenset(item_fields)
         extra = {k: v for k, v in columns.items() if k not in self._known}
@@ -186,7 +216,7 @@ class LedgerWriter:
             message=_cell(outcome.message),
             from_journal=_cell(outcome.from_journal),
             verified=_cell(outcome.verified),
-            extra_fields=json.dumps(extra, ensure_ascii=False) if extra else "",
+            extra_fields=neutralise(json.dumps(extra, ensure_ascii=False)) if extra else "",
         )
         self._csv.writerow(row)
 
@@ -214,7 +244,8 @@ def items_from_ledger(
     """The input items of a ledger's rows with the given statuses (all rows for ``None``).
 
     JSONL gives the items back as written (JSON data). CSV gives dicts of strings with dotted
-    columns nested again, or the plain ``item`` string for scalar items.
+    columns nested again, or the plain ``item`` string for scalar items. Either way, an item
+    written from ``ledger_fields()`` (an enrolment) comes back as a mapping its job takes again.
     """
     wanted = None if statuses is None else frozenset(str(Status(s)) for s in statuses)
     fmt = _format_of(path, format)
@@ -231,12 +262,13 @@ def items_from_ledger(
                 yield _item_from_csv(csv_row)
 
 
-def _item_from_csv(row: Mapping[str, str]) -> Any:
-    fields = {k: v for k, v in row.items() if k not in _META}
+def _item_from_csv(row: Mapping[str, str | None]) -> Any:
+    fields = {k: restore(v or "") for k, v in row.items() if k is not None and k not in _META}
     if list(fields) == [_SCALAR_COLUMN]:
         return fields[_SCALAR_COLUMN]
-    if row.get("extra_fields"):
-        fields.update({k: _cell(v) for k, v in json.loads(row["extra_fields"]).items()})
+    extra = restore(row.get("extra_fields") or "")
+    if extra:
+        fields.update({k: restore(_cell(v)) for k, v in json.loads(extra).items()})
     item: dict[str, Any] = {}
     for column, value in fields.items():
         name = column.removeprefix("item.") if column.removeprefix("item.") in _META else column

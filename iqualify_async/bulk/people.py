@@ -5,12 +5,10 @@ Every bad entry is reported at once, by position (or CSV line), before any reque
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -39,6 +37,11 @@ _FIELD_NAMES: Mapping[str, str] = {
     "person_id": "person_id",
     "tags": "tags",
 }
+_ROW_FIELDS = frozenset(
+    {"email", "firstName", "lastName", "personId", "tags", "offering_id", "role"}
+)
+LEDGER_CONTEXT = frozenset({"offering_id", "role"})
+"""Fields of an enrolment ledger's rows beside the person's: the job's own, not the person's."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TAG_SEPARATORS = re.compile(r"[;|]")
 _MAX_SHOWN = 20
@@ -74,6 +77,8 @@ class Person:
     last_name: str | None = None
     person_id: str | None = None
     tags: tuple[str, ...] = attrs.field(default=(), converter=_as_tuple)
+    extra: Mapping[str, str] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+    """Other columns of the person's row in a file: kept in the ledger, never sent."""
 
     def wire(self) -> dict[str, Any]:
         """The API's user record for this person (``metadata.tags`` when there are tags)."""
@@ -88,10 +93,38 @@ class Person:
             out["metadata"] = {"tags": list(self.tags)}
         return out
 
+    def row(self) -> dict[str, str | None]:
+        """This person in the columns of a people CSV file (tags as one cell)."""
+        return {
+            "email": self.email,
+            "firstName": self.first_name,
+            "lastName": self.last_name,
+            "personId": self.person_id,
+            "tags": join_tags(self.tags),
+            **{k: v for k, v in self.extra.items() if k not in _ROW_FIELDS},
+        }
+
 
 def split_tags(text: str) -> tuple[str, ...]:
-    """Tags written in one cell, separated by ``;`` or ``|``."""
+    """Tags written in one cell, separated by ``;`` or ``|`` (or as a JSON list of text)."""
+    if text.startswith("["):
+        try:
+            listed = json.loads(text)
+        except ValueError:
+            listed = None
+        if isinstance(listed, list) and all(isinstance(t, str) for t in listed):
+            return tuple(listed)
     return tuple(t.strip() for t in _TAG_SEPARATORS.split(text) if t.strip())
+
+
+def join_tags(tags: Sequence[str]) -> str:
+    """Tags as one cell that :func:`split_tags` reads back exactly: ``a;b``, or a JSON list
+    when a tag holds a separator, surrounding spaces or is empty."""
+    joined = ";".join(tags)
+    plain = all(t and t == t.strip() and not _TAG_SEPARATORS.search(t) for t in tags)
+    if plain and not joined.startswith("["):
+        return joined
+    return json.dumps(list(tags), ensure_ascii=False)
 
 
 def _email_problem(email: object) -> str | None:
@@ -121,13 +154,13 @@ def _tags(value: object) -> tuple[str, ...]:
 
 
 def _from_mapping(value: Mapping[str, Any]) -> Person:
-    unknown = [str(k) for k in value if k not in _FIELD_NAMES]
+    unknown = [str(k) for k in value if k not in _FIELD_NAMES and k not in LEDGER_CONTEXT]
     if unknown:
         raise ValueError(
             f"unknown field(s) {', '.join(map(repr, unknown))}; "
             "expected email, firstName, lastName, personId, tags"
         )
-    fields = {_FIELD_NAMES[k]: v for k, v in value.items()}
+    fields = {_FIELD_NAMES[k]: v for k, v in value.items() if k in _FIELD_NAMES}
     return _person(
         fields.get("email"),
         fields.get("first_name"),
@@ -173,7 +206,9 @@ def people_from(values: Iterable[object], *, source: str = "people") -> list[Per
     """Every value as a :class:`Person`; raises :class:`PeopleError` listing every bad one.
 
     Entries are named by position (``item 0`` is the first). The same email twice (ignoring
-    case) is an error too: a person is enrolled once.
+    case) is an error too: a person is enrolled once. A mapping may be a row read back from an
+    enrolment ledger (:func:`~iqualify_async.bulk.items_from_ledger`): its ``offering_id`` and
+    ``role`` are the job's, not the person's, and are left out.
     """
     if isinstance(values, str | bytes | Mapping):
         raise TypeError("people must be a list of emails, mappings or Person objects")
@@ -200,88 +235,20 @@ def _normalise(header: str) -> str:
     return re.sub(r"[\s_\-]", "", header).lower()
 
 
-def read_people_csv(path: str | os.PathLike[str]) -> list[Person]:
+def read_people_csv(
+    path: str | os.PathLike[str], *, encoding: str | None = None, strict_columns: bool = False
+) -> list[Person]:
     """The people of a CSV file; every bad row is reported with its line number.
 
     The header row names the columns, in any order and any case: ``email`` (required),
     ``firstName``, ``lastName``, ``personId`` and ``tags`` (several tags in one cell separated
-    by ``;`` or ``|``). Blank lines are ignored. Raises :class:`PeopleError` (a ``ValueError``)
-    for bad rows, duplicate emails, unknown columns or an unreadable file.
+    by ``;`` or ``|``); other columns are kept with each person (see :attr:`Person.extra`) unless
+    ``strict_columns``. Cells are separated by ``,``, ``;`` or tabs; the encoding is UTF-8 (with
+    or without BOM), UTF-16 with BOM, or ``encoding``. Blank lines are ignored. Raises
+    :class:`PeopleError` (a ``ValueError``) for bad rows, duplicate emails or an unreadable
+    file. :func:`~iqualify_async.bulk.people_files.read_people_file` also reads ``.xlsx``,
+    standard input and ledgers, and says what it guessed.
     """
-    where = os.fspath(path)
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise PeopleError(
-            where, [("file", f"cannot read it: {exc.strerror or exc}")], whole_file=True
-        ) from None
-    except UnicodeDecodeError:
-        raise PeopleError(where, [("file", "not UTF-8 text")], whole_file=True) from None
-    # newline="": only the CSV's own line breaks end a row; quoted cells keep theirs (and
-    # characters such as U+2028 that str.splitlines() would take for line ends).
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise PeopleError(where, [("line 1", str(exc))], whole_file=True) from None
-    if header is None:
-        raise PeopleError(
-            where, [("line 1", "empty file; expected a header row with email")], whole_file=True
-        )
-    names = [_normalise(h) for h in header]
-    unknown = [h for h, n in zip(header, names, strict=True) if n not in CSV_COLUMNS]
-    if unknown:
-        raise PeopleError(
-            where,
-            [
-                (
-                    "line 1",
-                    f"unknown column(s) {', '.join(map(repr, unknown))}; "
-                    f"expected {', '.join(CSV_COLUMNS.values())}",
-                )
-            ],
-            whole_file=True,
-        )
-    if "email" not in names:
-        raise PeopleError(
-            where, [("line 1", f"no email column (columns: {', '.join(header)})")], whole_file=True
-        )
-    people: list[Person] = []
-    problems: list[tuple[str, str]] = []
-    seen: dict[str, int] = {}
-    while True:
-        line = reader.line_num + 1  # where the row starts; a quoted cell may span lines
-        try:
-            row = next(reader, None)
-        except csv.Error as exc:
-            problems.append((f"line {line}", str(exc)))
-            break
-        if row is None:
-            break
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(names):
-            problems.append((f"line {line}", f"{len(row)} fields, the header has {len(names)}"))
-            continue
-        cells = dict(zip(names, [*row, *[""] * (len(names) - len(row))], strict=True))
-        try:
-            person = _person(
-                cells.get("email", ""),
-                cells.get("firstname"),
-                cells.get("lastname"),
-                cells.get("personid"),
-                cells.get("tags"),
-            )
-        except ValueError as exc:
-            problems.append((f"line {line}", str(exc)))
-            continue
-        first = seen.setdefault(person.email.lower(), line)
-        if first != line:
-            problems.append((f"line {line}", f"{person.email} already on line {first}"))
-            continue
-        people.append(person)
-    if problems:
-        raise PeopleError(where, problems)
-    if not people:
-        raise PeopleError(where, [("file", "no people to enrol")], whole_file=True)
-    return people
+    from .people_files import read_people_file
+
+    return read_people_file(path, encoding=encoding, strict_columns=strict_columns).people

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -47,19 +48,34 @@ class IQualifyGroup(click.Group):
                 **extra,
             )
             code = result if isinstance(result, int) else EXIT_OK
+            sys.stdout.flush()
         except BaseException as exc:
             code = report(exc, state)
         if standalone_mode:
             sys.exit(code)
         return code
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # Before click's own handling of a broken pipe, which exits 1.
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_OK
+        return result
+
 
 def report(exc: BaseException, state: State) -> int:
     """Print ``exc`` as one line (plus a traceback with ``-v``); return the exit code."""
     if isinstance(exc, SystemExit):
         raise exc
+    if isinstance(exc, BrokenPipeError):
+        # The reader went away (`iqualify endpoints | head`): what it read was all it wanted.
+        _silence_stdout()
+        return EXIT_OK
     if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
-        _say("interrupted; re-run with the same --journal to resume", state)
+        _say(state.interrupt_hint, state)
         return EXIT_INTERRUPTED
     if isinstance(exc, click.UsageError):
         exc.show()
@@ -70,10 +86,14 @@ def report(exc: BaseException, state: State) -> int:
     if isinstance(exc, CommandError):
         _say(exc.message, state)
         return exc.exit_code
+    if isinstance(exc, journal_errors()):
+        _say(str(exc), state)
+        return EXIT_USAGE
     if state.verbose:
         sys.stderr.write(redact("".join(traceback.format_exception(exc)), state.known_key()))
     if isinstance(exc, ConfigurationError | ParameterError):
-        _say(str(exc), state)
+        # The command line's way to say what the library's hint names.
+        _say(str(exc).replace("allow_insecure_http=True", "--allow-insecure-http"), state)
         return EXIT_USAGE
     if isinstance(exc, IQualifyError):
         _say(str(exc), state)
@@ -82,6 +102,25 @@ def report(exc: BaseException, state: State) -> int:
         _say(f"{type(exc).__name__}: {exc}", state)
         return EXIT_FAILURES
     raise exc
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (captured output)
+        pass
+
+
+def journal_errors() -> tuple[type[BaseException], ...]:
+    """A journal that cannot be used (another job's, locked, corrupt): exit 2, nothing sent."""
+    from ..bulk import journal
+
+    names = ("JournalError", "JournalMismatchError")
+    found = (getattr(journal, name, None) for name in names)
+    return tuple(e for e in found if isinstance(e, type) and issubclass(e, BaseException))
 
 
 def _say(message: str, state: State) -> None:

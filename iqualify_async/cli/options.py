@@ -59,8 +59,15 @@ def output_options(fn: F) -> F:
     return fn
 
 
+def _default_retries() -> int:
+    from .._retry import RetryPolicy
+
+    return RetryPolicy().max_retries
+
+
 def connection_options(fn: F) -> F:
-    """``--base-url``, ``--api-key``, ``--auth-scheme``, ``--rate-limit``, ``--max-retries``."""
+    """``--base-url``, ``--api-key``, ``--auth-scheme``, ``--rate-limit``, ``--max-retries``,
+    ``--allow-insecure-http``."""
     decorators = [
         click.option(
             "--base-url",
@@ -99,7 +106,15 @@ def connection_options(fn: F) -> F:
             metavar="N",
             expose_value=False,
             callback=_store("max_retries"),
-            help="Retries per request after the first attempt (default 2).",
+            help=f"Retries per request after the first attempt (default {_default_retries()}).",
+        ),
+        click.option(
+            "--allow-insecure-http",
+            is_flag=True,
+            expose_value=False,
+            callback=_store("allow_insecure_http"),
+            help="Allow a plain http:// --base-url to a host other than this machine "
+            "(the key then travels unencrypted).",
         ),
     ]
     for decorate in reversed(decorators):
@@ -143,6 +158,8 @@ def take_common_options(state: State, args: list[str]) -> list[str]:
             setattr(state, field, parsed)
         elif arg == "--json":
             state.json = True
+        elif arg == "--allow-insecure-http":
+            state.allow_insecure_http = True
         elif arg == "--no-progress":
             state.progress = False
         elif arg == "--verbose" or (len(arg) > 1 and arg.strip("v") == "-"):

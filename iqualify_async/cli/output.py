@@ -53,6 +53,10 @@ class Output:
         target = self.err if self.json else self.console
         target.print(text, markup=False, highlight=False, soft_wrap=True)
 
+    def warn(self, text: str) -> None:
+        """A warning for humans, on stderr in every mode."""
+        self.err.print(f"warning: {text}", markup=False, highlight=False, soft_wrap=True)
+
     def note(self, text: str) -> None:
         """Rich-markup text for humans; dropped in JSON mode."""
         if not self.json:
@@ -71,6 +75,16 @@ class Output:
         *,
         header: bool = True,
     ) -> None:
+        gap = 3
+        if header and rows and _width(columns, rows, gap) > self.console.width:
+            gap = 1  # closer together before cutting a word
+            if _width(columns, rows, gap) > self.console.width:
+                # Still too narrow: one block of "column value" per row, rather than headers
+                # and numbers cut mid-word.
+                for row in rows:
+                    pairs = [(name, _cell(v)) for name, v in zip(columns, row, strict=True)]
+                    self.table(title, ("", ""), pairs, header=False)
+                return
         table = Table(
             title=title,
             box=box.SIMPLE_HEAD,
@@ -79,6 +93,7 @@ class Output:
             show_edge=False,
             show_header=header,
             title_style="bold" if self.console.is_terminal else None,
+            padding=(0, 1) if gap == 3 else (0, 0),
         )
         for name in columns:
             numeric = bool(rows) and all(
@@ -106,6 +121,19 @@ class Output:
             yield bars
 
 
+def _width(columns: Sequence[str], rows: Sequence[Sequence[Any]], gap: int) -> int:
+    """Characters a table needs with every header and cell on one line."""
+    widths = [len(c) for c in columns]
+    for row in rows:
+        widths = [max(w, len(_cell(v))) for w, v in zip(widths, row, strict=True)]
+    return sum(widths) + gap * (len(widths) - 1)
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``"1 person"``, ``"2 people"``, ``"1,000 enrolments"``."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
@@ -119,14 +147,28 @@ class JobBars:
 
     def __init__(self, output: Output) -> None:
         self.output = output
+        wide = output.console.width >= 100
+        columns = (
+            [
+                TextColumn("{task.description:<22}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+            ]
+            if wide
+            # A narrow terminal: what fits whole (the counts are in the summary at the end).
+            else [
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=None),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            ]
+        )
         self.progress = Progress(
-            TextColumn("{task.description:<22}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[counts]}"),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
+            *columns,
             console=output.console,
             transient=False,
             refresh_per_second=8,
@@ -142,9 +184,10 @@ class JobBars:
 
         def on_progress(event: ProgressEvent) -> None:
             if task is not None:
+                # Items left unprocessed (e.g. on Ctrl-C) were not done: the bar does not fill.
                 self.progress.update(
                     task,
-                    completed=event.done,
+                    completed=event.done - event.unprocessed,
                     total=event.total,
                     counts=_counts(event, ok_label),
                     rate=f"{event.rate:,.0f}/s",

@@ -25,6 +25,9 @@ class State:
     auth_scheme: str | None = None
     rate_limit: float | None = None
     max_retries: int | None = None
+    allow_insecure_http: bool = False
+    interrupt_hint: str = "interrupted"
+    """What to say on Ctrl-C: a command that can be resumed says how."""
 
     def require_api_key(self) -> str:
         key = self.api_key if self.api_key is not None else os.environ.get(API_KEY_ENV)
@@ -46,6 +49,8 @@ class State:
             kwargs["base_url"] = self.base_url
         if self.auth_scheme is not None:
             kwargs["auth_scheme"] = self.auth_scheme
+        if self.allow_insecure_http:
+            kwargs["allow_insecure_http"] = True
         if self.max_retries is not None:
             kwargs["retry"] = RetryPolicy(max_retries=self.max_retries)
         if self.rate_limit is not None or concurrency is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .call import call
+from .companions import COMMANDS as COMPANIONS
 from .demo import demo
 from .endpoints import endpoints
 from .enrol import enrol
@@ -13,5 +14,5 @@ from .serve_fake import serve_fake
 
 
 def register(group: click.Group) -> None:
-    for command in (demo, enrol, export_analytics, call, endpoints, serve_fake):
+    for command in (demo, enrol, *COMPANIONS, export_analytics, call, endpoints, serve_fake):
         group.add_command(command)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from ...bulk.export_files import FORMATS, Format
 from ..app import configure_logging
 from ..errors import EXIT_FAILURES, EXIT_OK, CommandError
 from ..options import connection_options, output_options
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
     from ...bulk import ExportReport
 
 
-@click.command("export-analytics", short_help="Export analytics of offerings to JSONL/CSV files.")
+@click.command(
+    "export-analytics", short_help="Export analytics of offerings to JSONL, CSV or Parquet files."
+)
 @click.option("--all", "all_", is_flag=True, help="Every offering (the default).")
 @click.option("--current", is_flag=True, help="Current offerings only.")
 @click.option(
@@ -45,7 +48,19 @@ if TYPE_CHECKING:
     help="Directory for the files (one per kind) and the ledger.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="File format (parquet needs the parquet extra: pip install 'iqualify-async[parquet]').",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Record progress here; an interrupted export re-run with the same journal does not "
+    "fetch again the reports it already wrote.",
 )
 @click.option(
     "--concurrency",
@@ -65,6 +80,7 @@ def export_analytics(
     kinds: Sequence[str],
     out_dir: Path,
     fmt: str,
+    journal: Path | None,
     concurrency: int,
 ) -> int:
     """Fetch every chosen analytics report of every chosen offering concurrently and write one
@@ -78,13 +94,22 @@ def export_analytics(
     chosen_kinds = check_kinds(list(kinds))
     which: str | list[str] = "current" if current else list(offerings) if offerings else "all"
     client_kwargs = state.client_kwargs(concurrency=concurrency)
+    if fmt == "parquet":
+        from ...bulk.parquet import require_pyarrow
+
+        try:
+            require_pyarrow()
+        except ImportError as exc:
+            raise CommandError(str(exc)) from None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CommandError(f"cannot create {str(out_dir)!r}: {exc.strerror or exc}") from None
+    if journal is not None:
+        state.interrupt_hint = "interrupted; re-run with the same --journal to resume"
     output = Output(state)
     return asyncio.run(
-        _export(output, client_kwargs, which, chosen_kinds, out_dir, fmt, concurrency)
+        _export(output, client_kwargs, which, chosen_kinds, out_dir, fmt, concurrency, journal)
     )
 
 
@@ -96,12 +121,23 @@ async def _export(
     out_dir: Path,
     fmt: str,
     concurrency: int,
+    journal: Path | None,
 ) -> int:
     from ... import Client
 
     started = time.monotonic()
     async with Client(**client_kwargs) as iq:
-        result = await run_export(output, iq, which, kinds, out_dir, fmt, concurrency)
+        from ..people_job import preflight
+
+        await preflight(iq, which if isinstance(which, list) else [])
+        try:
+            result = await run_export(
+                output, iq, which, kinds, out_dir, fmt, concurrency, journal=journal
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if output.json:
+                output.print_json({"export": None, "interrupted": True, "files": {}})
+            raise KeyboardInterrupt from None
         elapsed = time.monotonic() - started
         if output.json:
             output.print_json({**result.as_json(), "requests": iq.stats.as_dict()})
@@ -133,6 +169,8 @@ class ExportResult:
                 k: {"path": str(p), "rows": report.rows.get(k, 0)} for k, p in report.files.items()
             },
             "ledger": str(self.ledger),
+            "stale": [str(p) for p in report.stale],
+            "interrupted": False,
         }
 
     def show_files(self, output: Output) -> None:
@@ -143,6 +181,9 @@ class ExportResult:
             [(p.name, self.report.rows.get(k, 0)) for k, p in sorted(self.report.files.items())],
         )
         output.line(f"Ledger: {self.ledger}")
+        if self.report.stale:
+            names = ", ".join(p.name for p in self.report.stale)
+            output.warn(f"files from an earlier export, not written by this one: {names}")
 
 
 async def run_export(
@@ -153,6 +194,8 @@ async def run_export(
     out_dir: Path,
     fmt: str,
     concurrency: int,
+    *,
+    journal: Path | None = None,
 ) -> ExportResult:
     """Run the export with a progress bar; used by ``demo`` too."""
     from ...bulk import export_analytics
@@ -165,11 +208,19 @@ async def run_export(
             which if isinstance(which, list) else _which(which),
             kinds,
             out_dir=out_dir,
-            format="csv" if fmt == "csv" else "jsonl",
+            format=_format(fmt),
             concurrency=concurrency,
+            journal=journal,
             on_progress=bars.track("export analytics"),
         )
     return ExportResult(report)
+
+
+def _format(fmt: str) -> Format:
+    for known in FORMATS:
+        if fmt == known:
+            return known
+    raise CommandError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
 def _which(which: str) -> Literal["all", "current"]:

@@ -1,0 +1,86 @@
+"""Output files that appear whole or not at all, and CSV cells a spreadsheet will not run.
+
+:class:`AtomicFile` writes to ``<target>.partial`` beside the target and renames it into place
+on :meth:`~AtomicFile.commit`; a run that is killed or fails leaves the previous target intact
+and its own output under the ``.partial`` name. Ledgers and analytics exports both use it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import IO
+
+__all__ = ["PARTIAL_SUFFIX", "AtomicFile", "neutralise", "restore"]
+
+PARTIAL_SUFFIX = ".partial"
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A sign followed only by word characters, dots and dashes calls nothing: an id such as
+# ``-MFnSwtl...`` or a number such as ``-5`` stays as it is.
+_INERT = re.compile(r"[+-][\w.\-]*", re.ASCII)
+
+
+def partial_path(target: str | os.PathLike[str]) -> Path:
+    """Where the output bound for ``target`` is written until it is complete."""
+    target = Path(target)
+    return target.with_name(target.name + PARTIAL_SUFFIX)
+
+
+class AtomicFile:
+    """A text file written beside ``target`` and renamed onto it when complete.
+
+    Opening creates (truncates) ``<target>.partial`` at once, so an unwritable place is found
+    before any work is done (``OSError``).
+    """
+
+    def __init__(self, target: str | os.PathLike[str], *, newline: str | None = "") -> None:
+        self.target = Path(target)
+        self.partial = partial_path(self.target)
+        self.file: IO[str] = open(self.partial, "w", encoding="utf-8", newline=newline)
+        self.committed = False
+
+    def commit(self) -> Path:
+        """Flush, sync and rename the file into place; returns the target."""
+        if not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+        if not self.committed:
+            os.replace(self.partial, self.target)
+            self.committed = True
+        return self.target
+
+    def abandon(self) -> Path:
+        """Close the file and leave it under its ``.partial`` name; returns that path."""
+        if not self.file.closed:
+            self.file.close()
+        return self.partial
+
+    def discard(self) -> None:
+        """Close and remove the partial file (nothing was done worth keeping)."""
+        self.abandon()
+        if not self.committed:
+            self.partial.unlink(missing_ok=True)
+
+    def close(self, *, complete: bool = True) -> Path:
+        return self.commit() if complete else self.abandon()
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe for a spreadsheet (the OWASP rule against CSV injection).
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    ``'`` (spreadsheets show it as text and hide the quote), except a sign followed only by
+    letters, digits, ``_``, ``.`` and ``-`` (ids and numbers); so does a cell that already
+    starts with ``'``, so that :func:`restore` gives every cell back exactly.
+    """
+    if text.startswith("'") or (text.startswith(_FORMULA_STARTS) and not _INERT.fullmatch(text)):
+        return "'" + text
+    return text
+
+
+def restore(text: str) -> str:
+    """The cell as given to :func:`neutralise`."""
+    return text[1:] if text.startswith("'") else text

@@ -1,0 +1,151 @@
+"""The files of an analytics export: one per kind, complete or clearly partial, nothing stale.
+
+Each report's records are written, as JSONL, to a file of their own under ``export.partial/``
+in the output directory as the report arrives (renamed into place once whole, so a report's
+file exists only when all of it is on disk). When the export ends, each kind's reports are
+joined in plan order into ``<kind>.jsonl`` (or converted to CSV or Parquet), every file through
+the same :class:`~iqualify_async.bulk.atomic.AtomicFile`. A killed or failed export leaves the
+previous files intact and ``export.partial/`` behind, where a resumed export (with a journal)
+finds the reports it does not fetch again. Export files in the directory that this run did not
+write are reported as stale.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from .atomic import PARTIAL_SUFFIX, AtomicFile, neutralise
+
+__all__ = ["FORMATS", "Format", "KindFiles"]
+
+Format = Literal["jsonl", "csv", "parquet"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
+
+
+PARTIAL_DIR = "export" + PARTIAL_SUFFIX
+
+
+class KindFiles:
+    """One output file per kind, made of one spooled file per report."""
+
+    def __init__(self, out_dir: Path, kinds: Sequence[str], fmt: Format, *, resume: bool) -> None:
+        self.out_dir = out_dir
+        self.format = fmt
+        self.kinds = list(kinds)
+        self.rows: dict[str, int] = dict.fromkeys(kinds, 0)
+        self.spool_dir = out_dir / PARTIAL_DIR
+        self.missing = 0
+        """Reports done (by the journal's record) whose records were not found on disk."""
+        if not resume:
+            shutil.rmtree(self.spool_dir, ignore_errors=True)
+
+    def path(self, kind: str) -> Path:
+        return self.out_dir / f"{kind}.{self.format}"
+
+    def _chunk(self, kind: str, key: str) -> Path:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return self.spool_dir / kind / f"{digest}.jsonl"
+
+    def write(self, kind: str, key: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """The records of one report (``key`` names it), on disk whole or not at all."""
+        path = self._chunk(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        chunk = AtomicFile(path, newline=None)
+        try:
+            for row in rows:
+                chunk.file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        except BaseException:
+            chunk.discard()
+            raise
+        chunk.commit()
+
+    def finish(
+        self,
+        complete: Iterable[str],
+        done: Mapping[str, Sequence[str]],
+        headers: Mapping[str, Sequence[str]],
+    ) -> dict[str, Path]:
+        """Put the file of each kind in ``complete`` in place, joining the reports of ``done``
+        (the keys of each kind's reports that succeeded, in plan order); an empty kind is a
+        file too (in CSV, its ``headers`` columns). Removes the spool afterwards."""
+        paths: dict[str, Path] = {}
+        for kind in complete:
+            joined = AtomicFile(self.out_dir / f"{kind}.jsonl", newline=None)
+            try:
+                for key in done.get(kind, ()):
+                    chunk = self._chunk(kind, key)
+                    if not chunk.exists():
+                        self.missing += 1
+                        continue
+                    with chunk.open(encoding="utf-8") as lines:
+                        for line in lines:
+                            joined.file.write(line)
+                            self.rows[kind] += 1
+            except BaseException:
+                joined.discard()
+                raise
+            if self.format == "jsonl":
+                paths[kind] = joined.commit()
+                continue
+            source = joined.abandon()
+            try:
+                if self.format == "csv":
+                    paths[kind] = _to_csv(source, self.path(kind), headers.get(kind, ()))
+                else:
+                    from .parquet import write_parquet
+
+                    paths[kind] = write_parquet(source, self.path(kind), kind)
+            finally:
+                source.unlink(missing_ok=True)
+        shutil.rmtree(self.spool_dir, ignore_errors=True)
+        return paths
+
+    def stale(self, kinds: Iterable[str], written: Iterable[Path]) -> list[Path]:
+        """Export files of ``kinds`` in the directory that this run did not write."""
+        mine = {p.name for p in written}
+        found = []
+        for kind in kinds:
+            for fmt in FORMATS:
+                for name in (f"{kind}.{fmt}", f"{kind}.{fmt}{PARTIAL_SUFFIX}"):
+                    if name not in mine and (self.out_dir / name).exists():
+                        found.append(self.out_dir / name)
+        return sorted(found)
+
+
+def csv_value(value: Any) -> str:
+    """A record's value as a CSV cell: ``true``/``false``, nested values as JSON, text made
+    safe for spreadsheets (numbers are left as they are)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
+
+
+def _to_csv(source: Path, target: Path, header: Sequence[str]) -> Path:
+    """Rewrite a JSONL spool as CSV: columns in order of first appearance."""
+    columns: dict[str, None] = dict.fromkeys(header)
+    with source.open(encoding="utf-8") as lines:
+        for line in lines:
+            columns.update(dict.fromkeys(json.loads(line)))
+    out = AtomicFile(target)
+    try:
+        with source.open(encoding="utf-8") as lines:
+            writer = csv.DictWriter(out.file, fieldnames=list(columns), lineterminator="\r\n")
+            writer.writeheader()
+            for line in lines:
+                writer.writerow({k: csv_value(v) for k, v in json.loads(line).items()})
+    except BaseException:
+        out.abandon()
+        raise
+    return out.commit()

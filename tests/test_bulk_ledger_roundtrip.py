@@ -1,0 +1,74 @@
+"""A ledger fed back to its job: the items read back are the items first given."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from iqualify_async import bulk
+from iqualify_async.bulk import Enrolment, Outcome, Status, people_from
+from iqualify_async.bulk.ledger import LedgerWriter
+
+_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+_OPTIONAL = st.none() | _TEXT
+_EMAIL = st.from_regex(r"[a-z0-9=+\-][a-z0-9=+\-.]{0,7}@[a-z]{1,6}\.(org|com)", fullmatch=True)
+PERSON = st.fixed_dictionaries(
+    {"email": _EMAIL},
+    optional={
+        "firstName": _OPTIONAL,
+        "lastName": _OPTIONAL,
+        "personId": _OPTIONAL,
+        "tags": st.lists(_TEXT.filter(str.strip), max_size=4),
+    },
+)
+PEOPLE = st.lists(PERSON, min_size=1, max_size=6, unique_by=lambda p: p["email"].lower())
+
+
+def write(path: Path, enrolments: list[Enrolment]) -> None:
+    with LedgerWriter(path) as writer:
+        for index, item in enumerate(enrolments):
+            status = (Status.FAILED, Status.UNPROCESSED, Status.SUCCEEDED)[index % 3]
+            writer.write(Outcome(index, item.key(), item, status))
+
+
+@settings(max_examples=60, deadline=None)
+@given(PEOPLE, st.sampled_from(["csv", "jsonl"]))
+def test_people_written_to_a_ledger_are_read_back_equal(
+    raw: list[dict[str, object]], suffix: str
+) -> None:
+    people = people_from(raw)
+    enrolments = [Enrolment("O-1", p, "facilitator") for p in people]
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"ledger.{suffix}"
+        write(path, enrolments)
+        back = people_from(bulk.items_from_ledger(path, statuses=None))
+    assert back == people
+
+
+def test_an_enrolment_ledger_row_is_a_person_in_people_csv_columns(tmp_path: Path) -> None:
+    people = people_from(
+        [
+            {"email": "a@example.org", "tags": ["x y", "=z"]},
+            {"email": "b@example.org", "tags": ["a;b"]},
+            {"email": "c@example.org"},
+        ]
+    )
+    path = tmp_path / "ledger.csv"
+    write(path, [Enrolment("O-1", p) for p in people])
+    rows = list(bulk.items_from_ledger(path))  # failed and unprocessed, by default
+    assert rows[0] == {
+        "offering_id": "O-1",
+        "role": "learner",
+        "email": "a@example.org",
+        "firstName": "",
+        "lastName": "",
+        "personId": "",
+        "tags": "x y;=z",
+    }
+    assert rows[1]["tags"] == '["a;b"]'  # a tag holding a separator stays one tag
+    assert people_from(rows) == people[:2]
