@@ -28,7 +28,8 @@ from .companions import (
 )
 from .engine import Job, run
 from .enrol import Enrolment, EnrolmentError, enrol, enrol_many
-from .journal import Journal, JournalEntry, JournalMismatchError
+from .errors import JournalError, JournalLockedError, JournalMismatchError, LedgerError
+from .journal import Journal, JournalEntry
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
@@ -46,7 +47,10 @@ __all__ = [
     "Job",
     "Journal",
     "JournalEntry",
+    "JournalError",
+    "JournalLockedError",
     "JournalMismatchError",
+    "LedgerError",
     "LedgerWriter",
     "Outcome",
     "PeopleError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -24,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ..errors import AmbiguousWriteError
+from .errors import LedgerError
 from .journal import Journal, JournalEntry
 from .keys import default_key
 from .ledger import LedgerWriter
@@ -40,6 +42,7 @@ logger = logging.getLogger("iqualify_async.bulk")
 _MAX_AMBIGUOUS_ATTEMPTS = 3
 _NEEDS_VERIFY = "may have been applied by an earlier attempt; pass verify= to check it"
 _NOT_STARTED = "cancelled before it was started"
+_JOB_FAILED = "not started: the job stopped on an error of its own ({})"
 
 
 @attrs.frozen
@@ -122,8 +125,13 @@ class Job(Generic[I, R]):
         self._undrained = 0
         if total is None and isinstance(items, Sized):
             total = len(items)
+        self._fault: BaseException | None = None
         self._tracker = Tracker(
-            total=total, clock=clock, interval=progress_interval, callback=on_progress
+            total=total,
+            clock=clock,
+            interval=progress_interval,
+            callback=on_progress,
+            on_error=self._machinery_failed,
         )
         self._sync_items: Iterator[I] | None = None
         self._async_items: AsyncIterator[I] | None = None
@@ -175,11 +183,23 @@ class Job(Generic[I, R]):
         """
         if self._summary is not None and self._iterator is not None and ledger is None:
             return self._summary
-        writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
+        name = os.fspath(ledger) if isinstance(ledger, str | os.PathLike) else repr(ledger)
+        try:
+            writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
+        except OSError as exc:
+            raise LedgerError(name, exc.strerror or str(exc)) from exc
+        broken = False
 
         def deliver(outcome: Outcome[I, R]) -> None:
-            if writer is not None:
-                writer.write(outcome)
+            nonlocal broken
+            if writer is not None and not broken:
+                try:
+                    writer.write(outcome)
+                except Exception as exc:
+                    # The job ends: no item is done that its ledger could not show.
+                    broken = True
+                    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    self._machinery_failed(LedgerError(name, f"cannot write it: {why}"))
             if on_outcome is not None:
                 on_outcome(outcome)
 
@@ -193,7 +213,11 @@ class Job(Generic[I, R]):
             raise
         finally:
             if writer is not None and writer is not ledger:
-                writer.close()
+                try:
+                    writer.close()
+                except OSError as exc:
+                    if not broken:
+                        raise LedgerError(name, exc.strerror or str(exc)) from exc
         return self.summary
 
     def stop(self, reason: str = "stopped by the caller") -> None:
@@ -278,14 +302,15 @@ class Job(Generic[I, R]):
         elif self._journal_arg is not None:
             self._journal = Journal(self._journal_arg)
         if self._journal is not None:
-            if self._name is not None:
-                try:
-                    self._journal.claim(self._name, reuse=self._reuse_journal)
-                except BaseException:
-                    if self._journal is not self._journal_arg:
+            try:
+                name = self._name if self._name is not None else default_job_name(self._fn)
+                self._journal.claim(name, reuse=self._reuse_journal)
+                self._run_id = self._journal.begin_run()
+            except BaseException:
+                if self._journal is not self._journal_arg:
+                    with contextlib.suppress(Exception):
                         self._journal.close()
-                    raise
-            self._run_id = self._journal.begin_run()
+                raise
         self._tracker.started_at = self._tracker.clock()
         self._tracker.emit()
         self._supervisor = asyncio.create_task(self._supervise(), name="bulk-job")
@@ -317,7 +342,7 @@ class Job(Generic[I, R]):
                 await self._out.put(outcome)
             self._count_unread()
         self._finish()
-        await self._out.put(_End(error or self._input_error))
+        await self._out.put(_End(error or self._fault or self._input_error))
 
     async def _shutdown(self) -> list[Outcome[I, R]]:
         """Cancel a running job; returns the outcomes the consumer has not received."""
@@ -370,16 +395,33 @@ class Job(Generic[I, R]):
         )
 
     def _finish(self) -> None:
+        """Close the books; never raises (a journal error is kept in ``_fault`` for the caller)."""
         if self._summary is not None:
             return
         self._tracker.emit(finished=True)
         self._summary = self._tracker.summary(
             stopped=self._stopped, cancelled=self._cancelled, unread=self._unread
         )
-        if self._journal is not None:
-            self._journal.end_run(self._run_id, attrs.asdict(self._summary))
-            if self._journal is not self._journal_arg:
-                self._journal.close()
+        journal = self._journal
+        if journal is not None:
+            try:
+                journal.end_run(self._run_id, attrs.asdict(self._summary))
+            except Exception as exc:
+                self._machinery_failed(exc)
+            finally:
+                if journal is not self._journal_arg:
+                    try:
+                        journal.close()
+                    except Exception as exc:
+                        self._machinery_failed(exc)
+
+    def _machinery_failed(self, exc: BaseException) -> None:
+        """The job's own machinery (journal, ledger, progress callback) failed: take no new
+        items (calls in flight finish, the rest end ``unprocessed``), then raise ``exc``."""
+        if self._fault is None:
+            self._fault = exc
+            logger.error("bulk job stopping: %s", exc)
+        self._stop(f"stopped: {exc}")
 
     # -- reading the input and working ---------------------------------------------------------
 
@@ -446,9 +488,14 @@ class Job(Generic[I, R]):
         slot = _Slot(index, key, item)
         self._pending[index] = slot
         journal = self._journal
-        if journal is not None:
+        if journal is not None and self._fault is None:
             first = self._pending_keys.get(key)
-            slot.entry = entry = journal.get(key)
+            try:
+                slot.entry = entry = journal.get(key)
+            except Exception as exc:
+                self._machinery_failed(exc)
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+                return slot
             if first is None and entry is not None and entry.run == self._run_id:
                 first = entry.index
             if first is not None:
@@ -457,7 +504,11 @@ class Job(Generic[I, R]):
                 return slot
             if entry is not None and entry.done:
                 replay = self._outcome(
-                    slot, Status(entry.status), reason=entry.reason, from_journal=True
+                    slot,
+                    Status(entry.status),
+                    value=entry.value,
+                    reason=entry.reason,
+                    from_journal=True,
                 )
                 self._settle(slot, replay)
                 return slot
@@ -495,7 +546,14 @@ class Job(Generic[I, R]):
                 if attempts >= _MAX_AMBIGUOUS_ATTEMPTS and ambiguous is not None:
                     return self._record(self._failure(slot, ambiguous))
             if journal is not None:
-                journal.mark_started(slot.key, run=self._run_id, index=slot.index)
+                if self._fault is not None:
+                    return self._outcome(slot, Status.UNPROCESSED, reason=self._stopped)
+                try:
+                    journal.mark_started(slot.key, run=self._run_id, index=slot.index)
+                except Exception as exc:
+                    # Its mark is not on disk: the function must not be called.
+                    self._machinery_failed(exc)
+                    return self._outcome(slot, Status.UNPROCESSED, reason=_JOB_FAILED.format(exc))
             attempts += 1
             try:
                 value = await self._fn(slot.item)
@@ -516,17 +574,23 @@ class Job(Generic[I, R]):
             return self._record(self._outcome(slot, Status.SUCCEEDED, value=value))
 
     def _record(self, outcome: Outcome[I, R], *, uncertain: bool = False) -> Outcome[I, R]:
-        if self._journal is not None:
-            self._journal.mark_finished(
-                outcome.key,
-                outcome.status,
-                run=self._run_id,
-                index=outcome.index,
-                reason=outcome.reason,
-                error=outcome.error,
-                uncertain=uncertain,
-                commit=False,
-            )
+        """Write the outcome to the journal; it is delivered even when that fails (it happened),
+        and the job then ends (the item stays ``started`` there, so a re-run verifies it)."""
+        if self._journal is not None and self._fault is None:
+            try:
+                self._journal.mark_finished(
+                    outcome.key,
+                    outcome.status,
+                    run=self._run_id,
+                    index=outcome.index,
+                    reason=outcome.reason,
+                    error=outcome.error,
+                    value=outcome.value,
+                    uncertain=uncertain,
+                    commit=False,
+                )
+            except Exception as exc:
+                self._machinery_failed(exc)
         return outcome
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -597,6 +661,18 @@ class Job(Generic[I, R]):
         if self._stopped is None:
             self._stopped = reason
             logger.info("bulk job %s", reason)
+
+
+def default_job_name(fn: Callable[..., object]) -> str:
+    """The name a journal knows a job by when none is given: the function's qualified name,
+    with the arguments bound by :func:`functools.partial`, e.g. ``"enrol"`` or
+    ``"Sender.send(offering='O1')"``."""
+    args: list[str] = []
+    while isinstance(fn, functools.partial):
+        args = [*map(repr, fn.args), *(f"{k}={v!r}" for k, v in fn.keywords.items()), *args]
+        fn = fn.func
+    name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    return f"{name}({', '.join(args)})" if args else str(name)
 
 
 def _cancelling() -> bool:

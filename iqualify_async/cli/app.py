@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..bulk.errors import JournalError, LedgerError
 from ..errors import ConfigurationError, IQualifyError, ParameterError
 from .errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 from .redact import redact
@@ -72,7 +73,7 @@ def report(exc: BaseException, state: State) -> int:
         return exc.exit_code
     if state.verbose:
         sys.stderr.write(redact("".join(traceback.format_exception(exc)), state.known_key()))
-    if isinstance(exc, ConfigurationError | ParameterError):
+    if isinstance(exc, ConfigurationError | ParameterError | JournalError | LedgerError):
         _say(str(exc), state)
         return EXIT_USAGE
     if isinstance(exc, IQualifyError):
