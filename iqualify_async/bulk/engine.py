@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import itertools
@@ -20,7 +21,7 @@ from collections.abc import (
     Iterator,
     Sized,
 )
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
 import attrs
 
@@ -31,11 +32,17 @@ from .keys import default_key
 from .ledger import LedgerWriter
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
 from .progress import Progress, ProgressCallback, Tracker
+from .store import Busy, JournalStore, open_store
+
+if TYPE_CHECKING:
+    from .journal_pg import PostgresJournal
 
 __all__ = ["Job", "run"]
 
 I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
 R = TypeVar("R")
+
+JournalArg = Union[Journal, "PostgresJournal", str, os.PathLike[str], None]
 
 logger = logging.getLogger("iqualify_async.bulk")
 
@@ -43,6 +50,9 @@ _MAX_AMBIGUOUS_ATTEMPTS = 3
 _NEEDS_VERIFY = "may have been applied by an earlier attempt; pass verify= to check it"
 _NOT_STARTED = "cancelled before it was started"
 _JOB_FAILED = "not started: the job stopped on an error of its own ({})"
+_TAKEN_OVER = "not started: another worker took it over (this worker's claim had expired)"
+_NO_ITEM = object()
+_DEFAULT_POLL = 0.2
 
 
 @attrs.frozen
@@ -59,6 +69,7 @@ class _Slot(Generic[I, R]):
     item: I
     entry: JournalEntry | None = None
     outcome: Outcome[I, R] | None = None
+    busy: bool = False  # held by another worker of a shared journal: looked at again later
 
 
 class Job(Generic[I, R]):
@@ -92,7 +103,7 @@ class Job(Generic[I, R]):
         *,
         concurrency: int,
         key: Callable[[I], object] | None,
-        journal: Journal | str | os.PathLike[str] | None,
+        journal: JournalArg,
         verify: Callable[[I], Awaitable[R | Skipped | bool | None]] | None,
         on_progress: ProgressCallback | None,
         progress_interval: float,
@@ -111,7 +122,9 @@ class Job(Generic[I, R]):
         self._concurrency = concurrency
         self._key_fn: Callable[[I], object] = key if key is not None else default_key
         self._journal_arg = journal
-        self._journal: Journal | None = None
+        self._store: JournalStore | None = None
+        self._store_owned = False
+        self._deferred: collections.deque[_Slot[I, R]] = collections.deque()
         self._run_id = 0
         self._verify = verify
         self._max_failures = max_failures
@@ -283,7 +296,7 @@ class Job(Generic[I, R]):
     # -- running ----------------------------------------------------------------------------
 
     async def _iterate(self) -> AsyncGenerator[Outcome[I, R], None]:
-        self._start()
+        await self._start()
         try:
             while True:
                 got = await self._out.get()
@@ -296,21 +309,19 @@ class Job(Generic[I, R]):
             self._leftovers = await self._shutdown()
             raise
 
-    def _start(self) -> None:
-        if isinstance(self._journal_arg, Journal):
-            self._journal = self._journal_arg
-        elif self._journal_arg is not None:
-            self._journal = Journal(self._journal_arg)
-        if self._journal is not None:
+    async def _start(self) -> None:
+        if self._journal_arg is not None:
+            store, owned = open_store(self._journal_arg)
             try:
                 name = self._name if self._name is not None else default_job_name(self._fn)
-                self._journal.claim(name, reuse=self._reuse_journal)
-                self._run_id = self._journal.begin_run()
+                await store.claim_job(name, reuse=self._reuse_journal)
+                self._run_id = await store.begin_run()
             except BaseException:
-                if self._journal is not self._journal_arg:
+                if owned:
                     with contextlib.suppress(Exception):
-                        self._journal.close()
+                        await store.close()
                 raise
+            self._store, self._store_owned = store, owned
         self._tracker.started_at = self._tracker.clock()
         self._tracker.emit()
         self._supervisor = asyncio.create_task(self._supervise(), name="bulk-job")
@@ -341,7 +352,7 @@ class Job(Generic[I, R]):
             for outcome in self._settle_pending("the job failed"):
                 await self._out.put(outcome)
             self._count_unread()
-        self._finish()
+        await self._finish()
         await self._out.put(_End(error or self._fault or self._input_error))
 
     async def _shutdown(self) -> list[Outcome[I, R]]:
@@ -361,7 +372,7 @@ class Job(Generic[I, R]):
         leftovers.extend(self._settle_pending("cancelled"))
         if self._cancelled:
             self._count_unread()
-        self._finish()
+        await self._finish()
         self._out.put_nowait(_End())  # ends an iteration still waiting in another task
         return leftovers
 
@@ -394,7 +405,7 @@ class Job(Generic[I, R]):
             self._read,
         )
 
-    def _finish(self) -> None:
+    async def _finish(self) -> None:
         """Close the books; never raises (a journal error is kept in ``_fault`` for the caller)."""
         if self._summary is not None:
             return
@@ -402,16 +413,16 @@ class Job(Generic[I, R]):
         self._summary = self._tracker.summary(
             stopped=self._stopped, cancelled=self._cancelled, unread=self._unread
         )
-        journal = self._journal
-        if journal is not None:
+        store = self._store
+        if store is not None:
             try:
-                journal.end_run(self._run_id, attrs.asdict(self._summary))
+                await store.end_run(self._run_id, attrs.asdict(self._summary))
             except Exception as exc:
                 self._machinery_failed(exc)
             finally:
-                if journal is not self._journal_arg:
+                if self._store_owned:
                     try:
-                        journal.close()
+                        await store.close()
                     except Exception as exc:
                         self._machinery_failed(exc)
 
@@ -427,13 +438,22 @@ class Job(Generic[I, R]):
 
     async def _work_loop(self) -> None:
         while True:
+            slot: _Slot[I, R] | None
             if self._sync_items is not None:
-                slot = self._pull_sync(self._sync_items)
+                item = self._next_sync(self._sync_items)
+                slot = None if item is _NO_ITEM else await self._admit(self._register(item))
             else:
                 async with self._pull_lock:
-                    slot = await self._pull_async()
+                    item = await self._next_async()
+                    registered = None if item is _NO_ITEM else self._register(item)
+                slot = None if registered is None else await self._admit(registered)
             if slot is None:
-                return
+                slot = await self._next_deferred()
+                if slot is None:
+                    return
+            elif slot.busy:
+                self._deferred.append(slot)
+                continue
             if slot.outcome is None:
                 self._tracker.in_flight += 1
                 try:
@@ -443,39 +463,35 @@ class Job(Generic[I, R]):
                 self._settle(slot, outcome, worked=outcome.status is not Status.UNPROCESSED)
             await self._deliver(slot)
 
-    def _pull_sync(self, items: Iterator[I]) -> _Slot[I, R] | None:
+    def _next_sync(self, items: Iterator[I]) -> Any:
         if self._exhausted:
-            return None
+            return _NO_ITEM
         try:
-            item = next(items)
+            return next(items)
         except StopIteration:
             self._exhausted = True
-            return None
         except Exception as exc:
             self._input_failed(exc)
-            return None
-        return self._admit(item)
+        return _NO_ITEM
 
-    async def _pull_async(self) -> _Slot[I, R] | None:
+    async def _next_async(self) -> Any:
         if self._exhausted or self._async_items is None:
-            return None
+            return _NO_ITEM
         try:
-            item = await anext(self._async_items)
+            return await anext(self._async_items)
         except StopAsyncIteration:
             self._exhausted = True
-            return None
         except Exception as exc:
             self._input_failed(exc)
-            return None
-        return self._admit(item)
+        return _NO_ITEM
 
     def _input_failed(self, exc: Exception) -> None:
         # The items read so far are still processed, then iterating the job raises the error.
         self._exhausted = True
         self._input_error = exc
 
-    def _admit(self, item: I) -> _Slot[I, R]:
-        """Register an item just read; settle it at once when it needs no call."""
+    def _register(self, item: I) -> _Slot[I, R]:
+        """Number an item just read and give it its key (a key that fails settles it)."""
         index = self._read
         self._read += 1
         try:
@@ -487,43 +503,82 @@ class Job(Generic[I, R]):
             return slot
         slot = _Slot(index, key, item)
         self._pending[index] = slot
-        journal = self._journal
-        if journal is not None and self._fault is None:
-            first = self._pending_keys.get(key)
+        return slot
+
+    async def _admit(self, slot: _Slot[I, R]) -> _Slot[I, R]:
+        """Ask the journal about a registered item; settle it at once when it needs no call,
+        or mark it ``busy`` when another worker holds it."""
+        if slot.outcome is not None:
+            return slot
+        store = self._store
+        if store is not None and self._fault is None:
+            first = self._pending_keys.get(slot.key)
+            if first is not None:
+                return self._duplicate(slot, first)
+            self._pending_keys[slot.key] = slot.index  # before any await: duplicates wait
             try:
-                slot.entry = entry = journal.get(key)
+                got = await store.acquire(slot.key, run=self._run_id, index=slot.index)
             except Exception as exc:
                 self._machinery_failed(exc)
                 self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
                 return slot
-            if first is None and entry is not None and entry.run == self._run_id:
-                first = entry.index
-            if first is not None:
-                reason = f"duplicate of input item {first} (same key)"
-                self._settle(slot, self._outcome(slot, Status.SKIPPED, reason=reason))
-                return slot
-            if entry is not None and entry.done:
-                replay = self._outcome(
-                    slot,
-                    Status(entry.status),
-                    value=entry.value,
-                    reason=entry.reason,
-                    from_journal=True,
-                )
-                self._settle(slot, replay)
-                return slot
-            self._pending_keys[key] = index
+            if isinstance(got, Busy):
+                if self._stopped is None:
+                    slot.busy = True
+                    return slot
+            else:
+                slot.entry = entry = got
+                if entry is not None and entry.run == self._run_id:
+                    return self._duplicate(slot, entry.index)
+                if entry is not None and entry.done:
+                    self._settle(slot, self._replay(slot, entry))
+                    return slot
         if self._stopped is not None:
             self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
         return slot
 
+    def _duplicate(self, slot: _Slot[I, R], first: int) -> _Slot[I, R]:
+        reason = f"duplicate of input item {first} (same key)"
+        self._settle(slot, self._outcome(slot, Status.SKIPPED, reason=reason))
+        return slot
+
+    def _replay(self, slot: _Slot[I, R], entry: JournalEntry) -> Outcome[I, R]:
+        return self._outcome(
+            slot, Status(entry.status), value=entry.value, reason=entry.reason, from_journal=True
+        )
+
+    async def _next_deferred(self) -> _Slot[I, R] | None:
+        """The next item another worker held when it was read, once that worker is done with
+        it (its outcome is then replayed) or gone (its claim expired: the item is ours)."""
+        store = self._store
+        while self._deferred and store is not None:
+            slot = self._deferred.popleft()
+            if self._stopped is not None:
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+                return slot
+            try:
+                got = await store.acquire(slot.key, run=self._run_id, index=slot.index)
+            except Exception as exc:
+                self._machinery_failed(exc)
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+                return slot
+            if isinstance(got, Busy):
+                self._deferred.append(slot)
+                await asyncio.sleep(getattr(store, "poll", _DEFAULT_POLL))
+                continue
+            slot.busy, slot.entry = False, got
+            if got is not None and got.done:
+                self._settle(slot, self._replay(slot, got))
+            return slot
+        return None
+
     async def _process(self, slot: _Slot[I, R]) -> Outcome[I, R]:
         """Call the function for one item (verifying first where needed); record the result.
 
-        Journal writes happen right before each return, with no await in between, so an
-        outcome the caller sees as final is always final in the journal too.
+        The outcome is written to the journal before it is returned, so an outcome the caller
+        sees as final is final in the journal too.
         """
-        journal = self._journal
+        store = self._store
         needs_verify = slot.entry is not None and slot.entry.needs_verify
         ambiguous: BaseException | None = None
         attempts = 0
@@ -531,34 +586,40 @@ class Job(Generic[I, R]):
             if needs_verify:
                 if self._verify is None:
                     if ambiguous is not None:
-                        return self._record(self._failure(slot, ambiguous), uncertain=True)
+                        return await self._record(self._failure(slot, ambiguous), uncertain=True)
                     return self._outcome(slot, Status.UNPROCESSED, reason=_NEEDS_VERIFY)
                 try:
                     answer = await self._verify(slot.item)
                 except asyncio.CancelledError:
                     if _cancelling():
                         raise
-                    return self._record(self._failure(slot, _cancelled_error()), uncertain=True)
+                    return await self._record(
+                        self._failure(slot, _cancelled_error()), uncertain=True
+                    )
                 except Exception as exc:
-                    return self._record(self._failure(slot, exc), uncertain=True)
+                    return await self._record(self._failure(slot, exc), uncertain=True)
                 if answer is not None and answer is not False:
-                    return self._record(self._verified(slot, answer))
+                    return await self._record(self._verified(slot, answer))
                 if attempts >= _MAX_AMBIGUOUS_ATTEMPTS and ambiguous is not None:
-                    return self._record(self._failure(slot, ambiguous))
-            if journal is not None:
+                    return await self._record(self._failure(slot, ambiguous))
+            if store is not None:
                 if self._fault is not None:
                     return self._outcome(slot, Status.UNPROCESSED, reason=self._stopped)
                 try:
-                    journal.mark_started(slot.key, run=self._run_id, index=slot.index)
+                    held = await store.mark_started(
+                        slot.key, run=self._run_id, index=slot.index, item=slot.item
+                    )
                 except Exception as exc:
                     # Its mark is not on disk: the function must not be called.
                     self._machinery_failed(exc)
                     return self._outcome(slot, Status.UNPROCESSED, reason=_JOB_FAILED.format(exc))
+                if not held:
+                    return self._outcome(slot, Status.UNPROCESSED, reason=_TAKEN_OVER)
             attempts += 1
             try:
                 value = await self._fn(slot.item)
             except Skip as skip:
-                return self._record(self._outcome(slot, Status.SKIPPED, reason=skip.reason))
+                return await self._record(self._outcome(slot, Status.SKIPPED, reason=skip.reason))
             except AmbiguousWriteError as exc:
                 ambiguous = exc
                 needs_verify = True
@@ -566,28 +627,28 @@ class Job(Generic[I, R]):
             except asyncio.CancelledError:
                 if _cancelling():
                     raise
-                return self._record(self._failure(slot, _cancelled_error()))
+                return await self._record(self._failure(slot, _cancelled_error()))
             except Exception as exc:
-                return self._record(self._failure(slot, exc))
+                return await self._record(self._failure(slot, exc))
             if isinstance(value, Skipped):
-                return self._record(self._outcome(slot, Status.SKIPPED, reason=value.reason))
-            return self._record(self._outcome(slot, Status.SUCCEEDED, value=value))
+                return await self._record(self._outcome(slot, Status.SKIPPED, reason=value.reason))
+            return await self._record(self._outcome(slot, Status.SUCCEEDED, value=value))
 
-    def _record(self, outcome: Outcome[I, R], *, uncertain: bool = False) -> Outcome[I, R]:
+    async def _record(self, outcome: Outcome[I, R], *, uncertain: bool = False) -> Outcome[I, R]:
         """Write the outcome to the journal; it is delivered even when that fails (it happened),
         and the job then ends (the item stays ``started`` there, so a re-run verifies it)."""
-        if self._journal is not None and self._fault is None:
+        if self._store is not None and self._fault is None:
             try:
-                self._journal.mark_finished(
+                await self._store.mark_finished(
                     outcome.key,
                     outcome.status,
                     run=self._run_id,
                     index=outcome.index,
+                    item=outcome.item,
                     reason=outcome.reason,
                     error=outcome.error,
                     value=outcome.value,
                     uncertain=uncertain,
-                    commit=False,
                 )
             except Exception as exc:
                 self._machinery_failed(exc)
@@ -690,7 +751,7 @@ def run(
     *,
     concurrency: int = 10,
     key: Callable[[I], object] | None = None,
-    journal: Journal | str | os.PathLike[str] | None = None,
+    journal: JournalArg = None,
     verify: Callable[[I], Awaitable[R | Skipped | bool | None]] | None = None,
     on_progress: ProgressCallback | None = None,
     progress_interval: float = 0.1,

@@ -1,0 +1,385 @@
+"""A bulk job journal in PostgreSQL, which several workers (processes, hosts) may share.
+
+``journal="postgresql://user@host/db"`` (psycopg 3, the ``postgres`` extra). Tables
+``iqualify_journal_meta``, ``_runs`` and ``_items`` are created in the connection's schema
+(choose one with ``?options=-csearch_path%3Dmyschema``); ``?journal=NAME`` keeps several
+journals in one database (default ``default``). Only the URL is needed to resume a job from
+another machine.
+
+Each item row is claimed by one worker at a time: a worker inserts it, or takes it over with
+``SELECT ... FOR UPDATE SKIP LOCKED`` when no live worker holds it, and holds it with a lease
+(``lease`` seconds) that a background task renews. A ``started`` mark is committed (and so
+durable) before the call, only while the lease is held; the outcome is written after it and
+frees the item. Items another worker holds are put aside and looked at again once the input is
+read: by then they are done (reported from the journal), or their holder died and its lease
+expired, and they are verified before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import JournalError, JournalMismatchError
+from .journal import STARTED, JournalEntry
+from .keys import to_jsonable
+from .outcome import ErrorInfo, Status
+
+__all__ = ["PostgresJournal"]
+
+logger = logging.getLogger("iqualify_async.bulk")
+
+PENDING = "pending"  # claimed, not started
+_COLUMNS = "key, status, uncertain, run, idx, reason, error, value"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS iqualify_journal_meta (
+    journal TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (journal, name)
+);
+CREATE TABLE IF NOT EXISTS iqualify_journal_runs (
+    id BIGSERIAL PRIMARY KEY,
+    journal TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at TIMESTAMPTZ,
+    summary JSONB
+);
+CREATE TABLE IF NOT EXISTS iqualify_journal_items (
+    journal TEXT NOT NULL,
+    key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    uncertain BOOLEAN NOT NULL DEFAULT false,
+    run BIGINT NOT NULL,
+    idx BIGINT NOT NULL,
+    reason TEXT,
+    error JSONB,
+    value JSONB,
+    item JSONB,
+    owner TEXT,
+    lease_until TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (journal, key)
+);
+"""
+
+
+def _split_url(url: str) -> tuple[str, str, str]:
+    """``(connection URL, journal name, URL shown in messages without a password)``."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    names = [v for k, v in query if k == "journal"]
+    rest = [(k, v) for k, v in query if k != "journal"]
+    journal = names[-1] if names else "default"
+    if not journal:
+        raise ValueError("the journal= of a PostgreSQL journal URL must not be empty")
+    conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return conninfo, journal, f"{shown}?journal={journal}"
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return to_jsonable(value)
+    except TypeError:
+        return repr(value)
+
+
+class PostgresJournal:
+    """A journal in a PostgreSQL database, shared by every worker given the same URL.
+
+    ``lease`` is how long (seconds) a worker's claim on an item lasts without renewal (renewed
+    every third of it while the worker lives): a worker killed mid-item leaves its items to the
+    others after this. ``poll`` is how often items another worker holds are looked at again.
+    Use it as ``journal=`` (or pass the URL itself); ``async with`` it, or :meth:`aclose` it,
+    when you made it yourself.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        lease: float = 30.0,
+        poll: float = 0.2,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        if not lease > 0 or not poll > 0:
+            raise ValueError("lease and poll must be positive numbers of seconds")
+        self._conninfo, self.journal, self._shown = _split_url(url)
+        self.lease = float(lease)
+        self.poll = float(poll)
+        self._connect_timeout = connect_timeout
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._conn: Any = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self._shown
+
+    def __repr__(self) -> str:
+        return f"PostgresJournal({self._shown!r})"
+
+    async def __aenter__(self) -> PostgresJournal:
+        await self._connection()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            import psycopg
+        except ImportError:
+            raise JournalError(
+                self._shown,
+                "a PostgreSQL journal needs psycopg: pip install 'iqualify-async[postgres]'",
+            ) from None
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise JournalError(
+                self._shown, " ".join(str(exc).split()) or type(exc).__name__
+            ) from None
+
+    async def _connection(self) -> Any:
+        if self._conn is not None:
+            return self._conn
+        with self._guard():
+            import psycopg
+
+            conn = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout)
+            )
+            try:
+                async with conn.transaction():
+                    # Workers starting together must not race to create the tables.
+                    await conn.execute("SELECT pg_advisory_xact_lock(7243900011)")
+                    await conn.execute(_SCHEMA)
+            except BaseException:
+                await conn.close()
+                raise
+        self._conn = conn
+        self._heartbeat = asyncio.create_task(self._renew(), name="journal-lease")
+        return conn
+
+    async def _execute(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        conn = await self._connection()
+        with self._guard():
+            cur = await conn.execute(query, params)
+            return list(await cur.fetchall()) if cur.description is not None else []
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await self._execute(
+                    "UPDATE iqualify_journal_items SET lease_until = now() + make_interval("
+                    "secs => %s) WHERE journal = %s AND owner = %s",
+                    (self.lease, self.journal, self.owner),
+                )
+            except JournalError as exc:
+                logger.warning("cannot renew the leases on journal items: %s", exc)
+
+    async def aclose(self) -> None:
+        """Stop renewing leases and close the connection."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    # -- the store interface ----------------------------------------------------------------
+
+    async def claim_job(self, job: str, *, reuse: bool) -> None:
+        await self._execute(
+            "INSERT INTO iqualify_journal_meta VALUES (%s, 'job', %s) ON CONFLICT DO NOTHING",
+            (self.journal, job),
+        )
+        [(stored,)] = await self._execute(
+            "SELECT value FROM iqualify_journal_meta WHERE journal = %s AND name = 'job'",
+            (self.journal,),
+        )
+        if stored == job:
+            return
+        if not reuse:
+            raise JournalMismatchError(self._shown, stored, job)
+        await self._execute(
+            "UPDATE iqualify_journal_meta SET value = %s WHERE journal = %s AND name = 'job'",
+            (job, self.journal),
+        )
+
+    async def begin_run(self) -> int:
+        [(run,)] = await self._execute(
+            "INSERT INTO iqualify_journal_runs (journal, worker) VALUES (%s, %s) RETURNING id",
+            (self.journal, self.owner),
+        )
+        return int(run)
+
+    async def acquire(self, key: str, *, run: int, index: int) -> JournalEntry | Any | None:
+        from .store import Busy
+
+        inserted = await self._execute(
+            "INSERT INTO iqualify_journal_items (journal, key, status, run, idx, owner,"
+            " lease_until) VALUES (%s, %s, 'pending', %s, %s, %s, now() + make_interval("
+            "secs => %s)) ON CONFLICT DO NOTHING RETURNING 1",
+            (self.journal, key, run, index, self.owner, self.lease),
+        )
+        if inserted:
+            return None
+        conn = await self._connection()
+        with self._guard():
+            async with conn.transaction():
+                cur = await conn.execute(
+                    f"SELECT {_COLUMNS}, owner, coalesce(lease_until > now(), false)"
+                    " FROM iqualify_journal_items WHERE journal = %s AND key = %s"
+                    " FOR UPDATE SKIP LOCKED",
+                    (self.journal, key),
+                )
+                row = await cur.fetchone()
+                if row is None:
+                    return Busy("another worker")  # locked this very moment
+                entry = _entry(row[:8])
+                owner, live = row[8], row[9]
+                if entry.done:
+                    return entry
+                if owner is not None and owner != self.owner and live:
+                    return Busy(owner)
+                await conn.execute(
+                    "UPDATE iqualify_journal_items SET owner = %s, lease_until = now()"
+                    " + make_interval(secs => %s) WHERE journal = %s AND key = %s",
+                    (self.owner, self.lease, self.journal, key),
+                )
+        return None if entry.status == PENDING else entry
+
+    async def mark_started(self, key: str, *, run: int, index: int, item: Any) -> bool:
+        held = await self._execute(
+            "UPDATE iqualify_journal_items SET status = 'started', uncertain = true, run = %s,"
+            " idx = %s, item = %s, updated_at = now(),"
+            " lease_until = now() + make_interval(secs => %s)"
+            " WHERE journal = %s AND key = %s AND owner = %s RETURNING 1",
+            (run, index, json.dumps(_jsonable(item)), self.lease, self.journal, key, self.owner),
+        )
+        return bool(held)
+
+    async def mark_finished(
+        self,
+        key: str,
+        status: Status,
+        *,
+        run: int,
+        index: int,
+        item: Any,
+        reason: str | None,
+        error: ErrorInfo | None,
+        value: Any,
+        uncertain: bool,
+    ) -> None:
+        error_json = None if error is None else json.dumps(_error_data(error))
+        value_json = None if value is None else json.dumps(_jsonable(value))
+        held = await self._execute(
+            "UPDATE iqualify_journal_items SET status = %s, uncertain = %s, run = %s, idx = %s,"
+            " item = %s, reason = %s, error = %s, value = %s, updated_at = now(),"
+            " owner = NULL, lease_until = NULL"
+            " WHERE journal = %s AND key = %s AND owner = %s RETURNING 1",
+            (
+                str(status),
+                uncertain,
+                run,
+                index,
+                json.dumps(_jsonable(item)),
+                reason,
+                error_json,
+                value_json,
+                self.journal,
+                key,
+                self.owner,
+            ),
+        )
+        if not held:
+            logger.warning(
+                "journal %s: item %s was taken over by another worker before its outcome (%s) "
+                "could be recorded; that worker verifies it",
+                self._shown,
+                key,
+                status,
+            )
+
+    async def end_run(self, run: int, summary: dict[str, Any]) -> None:
+        await self._execute(
+            "UPDATE iqualify_journal_runs SET finished_at = now(), summary = %s WHERE id = %s",
+            (json.dumps(summary), run),
+        )
+        await self._execute(
+            "UPDATE iqualify_journal_items SET owner = NULL, lease_until = NULL"
+            " WHERE journal = %s AND owner = %s",
+            (self.journal, self.owner),
+        )
+
+    async def close(self) -> None:
+        await self.aclose()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def rows(self) -> AsyncIterator[tuple[JournalEntry, Any]]:
+        """Every item recorded, with the item itself (as JSON data), in input order."""
+        conn = await self._connection()
+        with self._guard():
+            async with conn.transaction():
+                async with conn.cursor(name=f"rows_{uuid.uuid4().hex[:8]}") as cur:
+                    await cur.execute(
+                        f"SELECT {_COLUMNS}, item FROM iqualify_journal_items"
+                        " WHERE journal = %s ORDER BY idx, key",
+                        (self.journal,),
+                    )
+                    async for row in cur:
+                        yield _entry(row[:8]), row[8]
+
+    async def counts(self) -> dict[str, int]:
+        """How many items are recorded in each status (``pending`` and ``started`` included)."""
+        rows = await self._execute(
+            "SELECT status, count(*) FROM iqualify_journal_items WHERE journal = %s"
+            " GROUP BY status",
+            (self.journal,),
+        )
+        return {str(status): int(n) for status, n in rows}
+
+
+def _error_data(error: ErrorInfo) -> dict[str, Any]:
+    return {
+        "type": error.type,
+        "message": error.message,
+        "status": error.status,
+        "name": error.name,
+        "details": _jsonable(error.details),
+    }
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    key, status, uncertain, run, index, reason, error, value = row
+    info = None
+    if error:
+        info = ErrorInfo(
+            error["type"], error["message"], error["status"], error["name"], error["details"]
+        )
+    if status == PENDING:
+        status, uncertain = PENDING, False
+    elif status == STARTED:
+        uncertain = True
+    return JournalEntry(key, status, bool(uncertain), int(run), int(index), reason, info, value)
