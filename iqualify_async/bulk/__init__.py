@@ -30,6 +30,8 @@ from .engine import Job, run
 from .enrol import Enrolment, EnrolmentError, enrol, enrol_many
 from .errors import JournalError, JournalLockedError, JournalMismatchError, LedgerError
 from .journal import Journal, JournalEntry
+from .journal_ledger import journal_outcomes, ledger_from_journal
+from .journal_pg import PostgresJournal
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
@@ -55,6 +57,7 @@ __all__ = [
     "Outcome",
     "PeopleError",
     "Person",
+    "PostgresJournal",
     "Progress",
     "Skip",
     "Skipped",
@@ -69,6 +72,8 @@ __all__ = [
     "enrol_many",
     "export_analytics",
     "items_from_ledger",
+    "journal_outcomes",
+    "ledger_from_journal",
     "people_from",
     "read_people_csv",
     "remove_from_offering",

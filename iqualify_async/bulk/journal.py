@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS items (
     reason TEXT,
     error TEXT,
     updated_at REAL NOT NULL,
-    value TEXT
+    value TEXT,
+    item TEXT
 );
 """
 _COLUMNS = "key, status, uncertain, run, idx, reason, error, value"
@@ -179,8 +180,9 @@ class Journal:
             self._db.execute(f"PRAGMA synchronous={synchronous}")
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
-            if "value" not in columns:  # journals written before values were kept
-                self._db.execute("ALTER TABLE items ADD COLUMN value TEXT")
+            for column in ("value", "item"):  # journals written before these were kept
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE items ADD COLUMN {column} TEXT")
             row = self._db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
@@ -295,6 +297,7 @@ class Journal:
         reason: str | None = None,
         error: ErrorInfo | None = None,
         value: Any = None,
+        item: Any = None,
         uncertain: bool = False,
         commit: bool = True,
     ) -> None:
@@ -303,16 +306,17 @@ class Journal:
         """
         error_json = None if error is None else json.dumps(_error_data(error))
         value_json = None if value is None else json.dumps(_jsonable(value))
+        item_json = None if item is None else json.dumps(_jsonable(item))
         with self._guard():
             self._begin()
             self._db.execute(
                 "INSERT INTO items"
-                " (key, status, uncertain, run, idx, reason, error, value, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " (key, status, uncertain, run, idx, reason, error, value, item, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET status = excluded.status,"
                 " uncertain = excluded.uncertain, run = excluded.run, idx = excluded.idx,"
                 " reason = excluded.reason, error = excluded.error, value = excluded.value,"
-                " updated_at = excluded.updated_at",
+                " item = coalesce(excluded.item, item), updated_at = excluded.updated_at",
                 (
                     key,
                     str(status),
@@ -322,6 +326,7 @@ class Journal:
                     reason,
                     error_json,
                     value_json,
+                    item_json,
                     time.time(),
                 ),
             )
@@ -346,6 +351,16 @@ class Journal:
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM items ORDER BY key").fetchall()
         for row in rows:
             yield _entry(row)
+
+    def rows(self) -> Iterator[tuple[JournalEntry, Any]]:
+        """Every item recorded, with the item itself as JSON data (``None`` when the journal
+        was written before items were kept), in input order."""
+        with self._guard():
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS}, item FROM items ORDER BY idx, key"
+            ).fetchall()
+        for row in rows:
+            yield _entry(row[:8]), None if row[8] is None else json.loads(row[8])
 
     def counts(self) -> dict[str, int]:
         """How many items are recorded in each status (``"started"`` included)."""

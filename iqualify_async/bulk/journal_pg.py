@@ -70,15 +70,28 @@ CREATE TABLE IF NOT EXISTS iqualify_journal_items (
 """
 
 
-def _split_url(url: str) -> tuple[str, str, str]:
-    """``(connection URL, journal name, URL shown in messages without a password)``."""
+_OURS = ("journal", "lease", "poll")
+
+
+def _split_url(url: str) -> tuple[str, str, str, dict[str, float]]:
+    """``(connection URL, journal name, URL shown in messages without a password, settings)``:
+    ``journal``, ``lease`` and ``poll`` are ours, the rest of the query goes to libpq."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    names = [v for k, v in query if k == "journal"]
-    rest = [(k, v) for k, v in query if k != "journal"]
-    journal = names[-1] if names else "default"
+    ours = {k: v for k, v in query if k in _OURS}
+    rest = [(k, v) for k, v in query if k not in _OURS]
+    journal = ours.get("journal", "default")
     if not journal:
         raise ValueError("the journal= of a PostgreSQL journal URL must not be empty")
+    settings: dict[str, float] = {}
+    for name in ("lease", "poll"):
+        if name in ours:
+            try:
+                settings[name] = float(ours[name])
+            except ValueError:
+                raise ValueError(
+                    f"{name}= in a journal URL must be seconds, not {ours[name]!r}"
+                ) from None
     conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
     netloc = parts.hostname or ""
     if parts.port:
@@ -86,7 +99,7 @@ def _split_url(url: str) -> tuple[str, str, str]:
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
     shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    return conninfo, journal, f"{shown}?journal={journal}"
+    return conninfo, journal, f"{shown}?journal={journal}", settings
 
 
 def _jsonable(value: Any) -> Any:
@@ -102,6 +115,7 @@ class PostgresJournal:
     ``lease`` is how long (seconds) a worker's claim on an item lasts without renewal (renewed
     every third of it while the worker lives): a worker killed mid-item leaves its items to the
     others after this. ``poll`` is how often items another worker holds are looked at again.
+    Both may also be given in the URL (``?journal=enrol-march&lease=10``).
     Use it as ``journal=`` (or pass the URL itself); ``async with`` it, or :meth:`aclose` it,
     when you made it yourself.
     """
@@ -110,19 +124,20 @@ class PostgresJournal:
         self,
         url: str,
         *,
-        lease: float = 30.0,
-        poll: float = 0.2,
+        lease: float | None = None,
+        poll: float | None = None,
         connect_timeout: float = 10.0,
     ) -> None:
-        if not lease > 0 or not poll > 0:
+        self._conninfo, self.journal, self._shown, settings = _split_url(url)
+        self.lease = float(lease if lease is not None else settings.get("lease", 30.0))
+        self.poll = float(poll if poll is not None else settings.get("poll", 0.2))
+        if not (self.lease > 0 and self.poll > 0):
             raise ValueError("lease and poll must be positive numbers of seconds")
-        self._conninfo, self.journal, self._shown = _split_url(url)
-        self.lease = float(lease)
-        self.poll = float(poll)
         self._connect_timeout = connect_timeout
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._conn: Any = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._lock: asyncio.Lock | None = None  # one statement or transaction at a time
 
     @property
     def name(self) -> str:
@@ -175,11 +190,17 @@ class PostgresJournal:
         self._heartbeat = asyncio.create_task(self._renew(), name="journal-lease")
         return conn
 
+    def _serial(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
     async def _execute(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         conn = await self._connection()
-        with self._guard():
-            cur = await conn.execute(query, params)
-            return list(await cur.fetchall()) if cur.description is not None else []
+        async with self._serial():
+            with self._guard():
+                cur = await conn.execute(query, params)
+                return list(await cur.fetchall()) if cur.description is not None else []
 
     async def _renew(self) -> None:
         while True:
@@ -245,7 +266,7 @@ class PostgresJournal:
             return None
         conn = await self._connection()
         with self._guard():
-            async with conn.transaction():
+            async with self._serial(), conn.transaction():
                 cur = await conn.execute(
                     f"SELECT {_COLUMNS}, owner, coalesce(lease_until > now(), false)"
                     " FROM iqualify_journal_items WHERE journal = %s AND key = %s"
@@ -341,7 +362,7 @@ class PostgresJournal:
         """Every item recorded, with the item itself (as JSON data), in input order."""
         conn = await self._connection()
         with self._guard():
-            async with conn.transaction():
+            async with self._serial(), conn.transaction():
                 async with conn.cursor(name=f"rows_{uuid.uuid4().hex[:8]}") as cur:
                     await cur.execute(
                         f"SELECT {_COLUMNS}, item FROM iqualify_journal_items"

@@ -109,6 +109,7 @@ class SQLiteStore:
             reason=reason,
             error=error,
             value=value,
+            item=item,
             uncertain=uncertain,
             commit=False,
         )

@@ -1,0 +1,218 @@
+"""The PostgreSQL journal: the SQLite journal's promises, plus several workers on one job."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from iqualify_async import bulk
+from iqualify_async.bulk import PostgresJournal, Skipped
+from iqualify_async.testing import Faults
+
+from ._fake_thread import fake_in_thread
+from ._postgres_service import fresh_schema
+from .conftest import THREAD_KEY
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
+
+
+EMAILS = [f"p{n}@example.com" for n in range(20)]
+
+
+async def test_a_rerun_replays_done_items_with_their_values(postgres_schema: str) -> None:
+    url = f"{postgres_schema}&journal=first"
+    calls: list[str] = []
+    refuse = {EMAILS[3]}
+
+    async def enrol(email: str) -> dict[str, str] | Skipped:
+        calls.append(email)
+        if email in refuse:
+            raise ValueError(f"{email} refused")
+        if email == EMAILS[5]:
+            return Skipped("already enrolled")
+        return {"id": f"id-{email}"}
+
+    first = await bulk.run(enrol, EMAILS, journal=url, concurrency=4)
+    assert (first.succeeded, first.skipped, first.failed) == (18, 1, 1)
+
+    refuse.clear()
+    calls.clear()
+    job = bulk.run(enrol, EMAILS, journal=url)
+    outcomes = {o.item: o async for o in job}
+    assert calls == [EMAILS[3]]  # only the failed one is tried again
+    assert job.summary.from_journal == 19 and job.summary.ok
+    assert outcomes[EMAILS[0]].from_journal and outcomes[EMAILS[0]].value == {
+        "id": f"id-{EMAILS[0]}"
+    }
+    assert outcomes[EMAILS[5]].reason == "already enrolled"
+
+    # Another journal name in the same database is another journal; another job is refused.
+    async def other(email: str) -> str:
+        return "x"
+
+    assert (
+        await bulk.run(other, EMAILS, journal=f"{postgres_schema}&journal=second")
+    ).succeeded == 20
+    with pytest.raises(bulk.JournalMismatchError, match=r"journal=first: the journal of another"):
+        await bulk.run(other, EMAILS, journal=url)
+
+
+async def test_an_unreachable_database_is_named_without_its_password() -> None:
+    url = "postgresql://someone:s3cret-pw@127.0.0.1:1/test?connect_timeout=2"
+    with pytest.raises(bulk.JournalError) as failed:
+        await bulk.run(lambda e: asyncio.sleep(0), EMAILS, journal=url)
+    text = str(failed.value)
+    assert text.startswith("journal postgresql://someone@127.0.0.1:1/test?journal=default: ")
+    assert "s3cret-pw" not in text and "s3cret-pw" not in repr(failed.value.__cause__)
+
+
+_WORKER = """
+import asyncio, sys
+from iqualify_async import bulk
+
+url, log = sys.argv[1], sys.argv[2]
+
+async def enrol(n):
+    await asyncio.sleep(0.002 * (n % 3))
+    with open(log, "a") as f:  # the "server": applied writes, one line each
+        f.write(f"{n}\\n")
+    await asyncio.sleep(0.01)
+    return n
+
+asyncio.run(bulk.run(enrol, range(300), concurrency=8, journal=url, name="n").wait())
+"""
+
+
+def _applied(log: Path) -> list[int]:
+    return [int(line) for line in log.read_text().split()] if log.exists() else []
+
+
+def _kill_after(url: str, log: Path, after: int) -> None:
+    child = subprocess.Popen([sys.executable, "-c", _WORKER, url, str(log)])
+    try:
+        deadline = time.monotonic() + 30
+        while len(_applied(log)) < after:
+            assert child.poll() is None, "the job ended before it could be killed"
+            assert time.monotonic() < deadline, "the job made no progress"
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait()
+
+
+async def test_a_killed_workers_items_are_verified_after_its_lease_expires(
+    postgres_schema: str, tmp_path: Path
+) -> None:
+    url = f"{postgres_schema}&lease=1&poll=0.05"
+    log = tmp_path / "applied.log"
+    _kill_after(url, log, after=60)
+    applied_before = _applied(log)
+    async with PostgresJournal(url) as journal:
+        counts = await journal.counts()
+    assert counts.get("started", 0) > 0 and counts.get("succeeded", 0) > 0
+
+    calls: list[int] = []
+    verified: list[int] = []
+
+    async def enrol(n: int) -> int:
+        calls.append(n)
+        return n
+
+    async def verify(n: int) -> bool:
+        verified.append(n)
+        return n in applied_before
+
+    # Resumed from "another machine": nothing but the URL.
+    outcomes = [
+        o
+        async for o in bulk.run(
+            enrol, range(300), journal=url, verify=verify, name="n", concurrency=8
+        )
+    ]
+    assert sorted(o.index for o in outcomes) == list(range(300))
+    assert all(o.ok for o in outcomes)
+    assert len(verified) == counts["started"]  # every item in flight at the kill was checked
+    assert sorted(applied_before + calls) == list(range(300)), "applied twice or never"
+
+    ledger = tmp_path / "ledger.csv"
+    assert await bulk.ledger_from_journal(url, ledger) == 300
+    with ledger.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["index"]) for r in rows] == list(range(300))
+    assert {r["outcome"] for r in rows} == {"succeeded"}
+
+
+_ENROLLER = """
+import asyncio, json, sys
+from iqualify_async import Client, bulk
+
+url, base_url, key, offering, count = sys.argv[1:6]
+people = [f"worker.test{n:04d}@example.org" for n in range(int(count))]
+
+async def main():
+    async with Client(api_key=key, base_url=base_url, rate_limit=None) as iq:
+        job = bulk.enrol(iq, offering, people, journal=url, concurrency=2, batch_size=10)
+        summary = await job
+        print(json.dumps({"total": summary.total, "ok": summary.ok}), flush=True)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.slow
+def test_three_workers_one_killed_enrol_everyone_exactly_once(
+    postgres_schema: str, tmp_path: Path
+) -> None:
+    count = 600
+    url = f"{postgres_schema}&lease=1&poll=0.05"
+    faults = Faults(latency_ms=15, jitter_ms=10)
+    with fake_in_thread(api_key=THREAD_KEY, seed="demo", faults=faults) as fake:
+        now = fake.state.clock()
+        offering = sorted(
+            o.id for o in fake.state.offerings.values() if o.timing(now) == "current"
+        )[0]
+        args = [url, fake.base_url, THREAD_KEY, offering, str(count)]
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _ENROLLER, *args], stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        try:
+            route = "POST /offerings/{offeringId}/users"
+            deadline = time.monotonic() + 60
+            while fake.stats.writes[route] < 15:
+                assert time.monotonic() < deadline, "the workers made no progress"
+                time.sleep(0.01)
+            os.kill(workers[0].pid, signal.SIGKILL)
+            results = [json.loads(w.communicate(timeout=120)[0]) for w in workers[1:]]
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    w.kill()
+                w.wait()
+        answers = {status: n for (r, status), n in fake.stats.requests.items() if r == route}
+        members = fake.state.offerings[offering].enrolments
+        enrolled = {key for key in members if key.startswith("worker.test")}
+
+    assert workers[0].returncode == -signal.SIGKILL
+    assert all(r == {"total": count, "ok": True} for r in results)  # each saw every person
+    assert len(enrolled) == count  # everyone enrolled ...
+    assert set(answers) == {201}, answers  # ... and no one sent twice (that answers 207/400)
+    ledger = tmp_path / "ledger.csv"
+    rows = asyncio.run(bulk.ledger_from_journal(url, ledger))
+    assert rows == count
