@@ -10,14 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from iqualify_async import bulk
 from iqualify_async.bulk import PostgresJournal, Skipped
-from iqualify_async.testing import Faults
+from iqualify_async.cli import cli
+from iqualify_async.testing import FakeIQualify, Faults
 
 from ._fake_thread import fake_in_thread
 from ._postgres_service import fresh_schema
@@ -214,5 +216,70 @@ def test_three_workers_one_killed_enrol_everyone_exactly_once(
     assert len(enrolled) == count  # everyone enrolled ...
     assert set(answers) == {201}, answers  # ... and no one sent twice (that answers 207/400)
     ledger = tmp_path / "ledger.csv"
-    rows = asyncio.run(bulk.ledger_from_journal(url, ledger))
-    assert rows == count
+    result = CliRunner().invoke(cli, ["ledger", "--journal", url, str(ledger), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "ledger": str(ledger),
+        "rows": count,
+        "outcomes": {"succeeded": count},
+    }
+    with ledger.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["person.email"] for r in rows) == sorted(
+        f"worker.test{n:04d}@example.org" for n in range(count)
+    )
+
+
+def test_the_command_line_enrols_with_a_postgresql_journal(
+    postgres_schema: str, tmp_path: Path, threaded_fake: FakeIQualify
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email\nann.pg@example.org\nbob.pg@example.org\n", encoding="utf-8")
+    now = threaded_fake.state.clock()
+    offering = next(
+        o.id for o in threaded_fake.state.offerings.values() if o.timing(now) == "current"
+    )
+    env = {"IQUALIFY_API_KEY": THREAD_KEY, "IQUALIFY_BASE_URL": threaded_fake.base_url}
+    args = ["enrol", "--offering", offering, str(people), "--journal", postgres_schema, "--json"]
+    first = CliRunner().invoke(cli, [*args, "--ledger", str(tmp_path / "1.csv")], env=env)
+    again = CliRunner().invoke(cli, [*args, "--ledger", str(tmp_path / "2.csv")], env=env)
+    assert (first.exit_code, again.exit_code) == (0, 0), first.output + again.output
+    assert json.loads(first.stdout)["enrol"]["succeeded"] == 2
+    assert json.loads(again.stdout)["enrol"]["from_journal"] == 2
+
+
+async def test_two_workers_share_the_items_and_each_reports_all(postgres_schema: str) -> None:
+    url = f"{postgres_schema}&poll=0.02"
+    calls: list[tuple[str, str]] = []
+    release = asyncio.Event()
+
+    def worker(name: str) -> Callable[[str], Awaitable[str]]:
+        async def enrol(email: str) -> str:
+            calls.append((name, email))
+            if email == EMAILS[0]:
+                await release.wait()  # held by A while B reads it
+                raise ValueError("refused")
+            await asyncio.sleep(0.001)
+            return name
+
+        return enrol
+
+    a = bulk.run(worker("a"), EMAILS, journal=url, name="enrol", concurrency=2)
+    b = bulk.run(worker("b"), EMAILS, journal=url, name="enrol", concurrency=2)
+    a_task = asyncio.create_task(a.wait())
+    for _ in range(1000):  # until A holds the first item
+        if calls:
+            break
+        await asyncio.sleep(0.01)
+    b_task = asyncio.create_task(b.wait())
+    for _ in range(1000):  # until B has read every item (the first one is put aside)
+        if b.read == len(EMAILS):
+            break
+        await asyncio.sleep(0.01)
+    release.set()
+    a_summary, b_summary = await asyncio.wait_for(asyncio.gather(a_task, b_task), 30)
+
+    assert sorted(email for _, email in calls) == sorted(EMAILS)  # each item called once
+    assert a_summary.total == b_summary.total == len(EMAILS)  # each worker reports every item
+    assert a_summary.failed == b_summary.failed == 1  # A's failure, replayed by B
+    assert a_summary.from_journal + b_summary.from_journal == len(EMAILS)

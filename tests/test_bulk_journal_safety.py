@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import os
 import signal
 import socket
@@ -349,3 +350,30 @@ async def test_replayed_outcomes_keep_their_value_and_are_counted(tmp_path: Path
     replayed = [o for o in outcomes if o.from_journal]
     assert [o.value for o in replayed] == [{"id": f"id-{e}"} for e in EMAILS[:5]]
     assert job.summary.from_journal == 5 and job.summary.succeeded == 6
+
+
+def test_the_ledger_of_a_journal_has_a_row_per_item(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+
+    async def fn(item: dict[str, int]) -> dict[str, int]:
+        if item["id"] == 3:
+            raise ValueError("refused")
+        return {"double": item["id"] * 2}
+
+    asyncio.run(bulk.run(fn, [{"id": n} for n in range(5)], journal=path).wait())
+    out = tmp_path / "ledger.csv"
+    result = CliRunner().invoke(cli, ["ledger", "--journal", str(path), str(out)])
+    assert result.exit_code == 1  # one item failed
+    assert f"Ledger: {out} (5 rows: 1 failed, 4 succeeded)" in result.stdout
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["id"], r["outcome"], r["value"]) for r in rows] == [
+        ("0", "succeeded", '{"double": 0}'),
+        ("1", "succeeded", '{"double": 2}'),
+        ("2", "succeeded", '{"double": 4}'),
+        ("3", "failed", ""),
+        ("4", "succeeded", '{"double": 8}'),
+    ]
+    missing = CliRunner().invoke(cli, ["ledger", "--journal", str(tmp_path / "no.db"), str(out)])
+    assert missing.exit_code == 2
+    assert "no.db: there is no journal at this path" in missing.stderr

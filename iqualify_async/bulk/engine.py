@@ -567,7 +567,11 @@ class Job(Generic[I, R]):
                 await asyncio.sleep(getattr(store, "poll", _DEFAULT_POLL))
                 continue
             slot.busy, slot.entry = False, got
-            if got is not None and got.done:
+            if got is not None and (
+                got.done or (got.status == Status.FAILED and not got.uncertain)
+            ):
+                # Another worker of this job finished it: its outcome is this job's too (a
+                # failure is tried again by a later run, not by every worker in turn).
                 self._settle(slot, self._replay(slot, got))
             return slot
         return None

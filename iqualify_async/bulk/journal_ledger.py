@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator, Collection
 from typing import IO, Any
 
+from .errors import JournalError
 from .journal import STARTED, Journal, JournalEntry
 from .journal_pg import PENDING, PostgresJournal
 from .ledger import Format, LedgerWriter
@@ -36,6 +37,14 @@ def _outcome(entry: JournalEntry, item: Any) -> Outcome[Any, Any]:
     )
 
 
+def _existing(journal: Journal | str | os.PathLike[str]) -> Journal:
+    if isinstance(journal, Journal):
+        return journal
+    if not os.path.isfile(journal):
+        raise JournalError(os.fspath(journal), "there is no journal at this path")
+    return Journal(journal)
+
+
 async def journal_outcomes(
     journal: Journal | PostgresJournal | str | os.PathLike[str],
 ) -> AsyncIterator[Outcome[Any, Any]]:
@@ -52,7 +61,7 @@ async def journal_outcomes(
             if pg is not journal:
                 await pg.aclose()
         return
-    sqlite = journal if isinstance(journal, Journal) else Journal(os.fspath(journal))
+    sqlite = _existing(journal)
     try:
         for entry, item in sqlite.rows():
             yield _outcome(entry, item)

@@ -48,9 +48,9 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--journal",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="Record progress here; a re-run with the same journal redoes nothing done.",
+    metavar="FILE|URL",
+    help="Record progress here (a SQLite file, or a postgresql:// URL that several workers "
+    "may share); a re-run with the same journal redoes nothing done.",
 )
 @click.option(
     "--concurrency",
@@ -82,7 +82,7 @@ def enrol(
     offerings: Sequence[str],
     role: str,
     dry_run: bool,
-    journal: Path | None,
+    journal: str | None,
     concurrency: int,
     batch_size: int,
     ledger: Path | None,
@@ -125,7 +125,7 @@ async def _enrol(
     people: list[Person],
     role: str,
     dry_run: bool,
-    journal: Path | None,
+    journal: str | None,
     concurrency: int,
     batch_size: int,
     ledger: Path | None,
