@@ -39,6 +39,35 @@ logger = logging.getLogger("iqualify_async.bulk")
 
 PENDING = "pending"  # claimed, not started
 _COLUMNS = "key, status, uncertain, run, idx, reason, error, value"
+# Claim an item in one statement: insert it as ours, or take it over (FOR UPDATE SKIP LOCKED)
+# when it is not done and no live worker holds it; the row comes back either way.
+_CLAIM = """
+WITH ins AS (
+    INSERT INTO iqualify_journal_items (journal, key, status, run, idx, owner, lease_until)
+    VALUES (%(j)s, %(k)s, 'pending', %(run)s, %(idx)s, %(me)s,
+            now() + make_interval(secs => %(lease)s))
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), found AS (
+    SELECT key, status, uncertain, run, idx, reason, error, value, owner,
+           coalesce(lease_until > now(), false) AS live
+    FROM iqualify_journal_items
+    WHERE journal = %(j)s AND key = %(k)s AND NOT EXISTS (SELECT 1 FROM ins)
+    FOR UPDATE SKIP LOCKED
+), took AS (
+    UPDATE iqualify_journal_items AS i
+    SET owner = %(me)s, lease_until = now() + make_interval(secs => %(lease)s)
+    FROM found
+    WHERE i.journal = %(j)s AND i.key = found.key
+      AND found.status NOT IN ('succeeded', 'skipped')
+      AND (found.owner IS NULL OR found.owner = %(me)s OR NOT found.live)
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM ins), EXISTS (SELECT 1 FROM took),
+       found.key, found.status, found.uncertain, found.run, found.idx, found.reason,
+       found.error, found.value, found.owner
+FROM (SELECT 1) AS one LEFT JOIN found ON true
+"""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS iqualify_journal_meta (
     journal TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (journal, name)
@@ -137,7 +166,11 @@ class PostgresJournal:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._conn: Any = None
         self._heartbeat: asyncio.Task[None] | None = None
-        self._lock: asyncio.Lock | None = None  # one statement or transaction at a time
+        self._lock: asyncio.Lock | None = None  # one transaction at a time on the connection
+        self._claims_conn: Any = None
+        self._claims_lock: asyncio.Lock | None = None
+        self._queue: list[tuple[str, tuple[Any, ...], asyncio.Future[list[tuple[Any, ...]]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
@@ -169,15 +202,20 @@ class PostgresJournal:
                 self._shown, " ".join(str(exc).split()) or type(exc).__name__
             ) from None
 
+    async def _connect(self) -> Any:
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout)
+        )
+
     async def _connection(self) -> Any:
+        """The connection for marks and outcomes (each commit flushed to disk); the tables
+        are created on first use."""
         if self._conn is not None:
             return self._conn
         with self._guard():
-            import psycopg
-
-            conn = await psycopg.AsyncConnection.connect(
-                self._conninfo, autocommit=True, connect_timeout=int(self._connect_timeout)
-            )
+            conn = await self._connect()
             try:
                 async with conn.transaction():
                     # Workers starting together must not race to create the tables.
@@ -190,17 +228,63 @@ class PostgresJournal:
         self._heartbeat = asyncio.create_task(self._renew(), name="journal-lease")
         return conn
 
+    async def _claims(self) -> Any:
+        """A second connection for claims, which need no disk flush: a claim the database
+        loses in a crash makes the started mark that must follow it fail, and the function is
+        then not called."""
+        if self._claims_conn is None:
+            await self._connection()
+            with self._guard():
+                conn = await self._connect()
+                await conn.execute("SET synchronous_commit TO OFF")
+            self._claims_conn = conn
+        return self._claims_conn
+
     def _serial(self) -> asyncio.Lock:
         if self._lock is None:
             self._lock = asyncio.Lock()
         return self._lock
 
     async def _execute(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows once committed. Statements issued while a
+        commit is under way wait for the next one and share it (group commit): one disk flush
+        for many ``started`` marks and outcomes."""
         conn = await self._connection()
-        async with self._serial():
-            with self._guard():
-                cur = await conn.execute(query, params)
-                return list(await cur.fetchall()) if cur.description is not None else []
+        future: asyncio.Future[list[tuple[Any, ...]]] = asyncio.get_running_loop().create_future()
+        self._queue.append((query, params, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(conn), name="journal-commit")
+        return await future
+
+    async def _flush(self, conn: Any) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            results: list[list[tuple[Any, ...]]] = []
+            try:
+                with self._guard():
+                    async with self._serial():
+                        async with conn.pipeline(), conn.transaction():  # one round trip
+                            cursors = [await conn.execute(q, p) for q, p, _ in batch]
+                        for cur in cursors:
+                            rows = await cur.fetchall() if cur.description is not None else []
+                            results.append(list(rows))
+            except BaseException as exc:
+                error = (
+                    exc
+                    if isinstance(exc, JournalError)
+                    else JournalError(
+                        self._shown, f"the journal's connection was closed ({type(exc).__name__})"
+                    )
+                )
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (*_, future), rows in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(rows)
 
     async def _renew(self) -> None:
         while True:
@@ -215,16 +299,22 @@ class PostgresJournal:
                 logger.warning("cannot renew the leases on journal items: %s", exc)
 
     async def aclose(self) -> None:
-        """Stop renewing leases and close the connection."""
+        """Stop renewing leases, let the last commit finish, and close the connection."""
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher
+            self._flusher = None
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
             self._heartbeat = None
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            with contextlib.suppress(Exception):
-                await conn.close()
+        for name in ("_conn", "_claims_conn"):
+            conn = getattr(self, name)
+            setattr(self, name, None)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
     # -- the store interface ----------------------------------------------------------------
 
@@ -256,37 +346,32 @@ class PostgresJournal:
     async def acquire(self, key: str, *, run: int, index: int) -> JournalEntry | Any | None:
         from .store import Busy
 
-        inserted = await self._execute(
-            "INSERT INTO iqualify_journal_items (journal, key, status, run, idx, owner,"
-            " lease_until) VALUES (%s, %s, 'pending', %s, %s, %s, now() + make_interval("
-            "secs => %s)) ON CONFLICT DO NOTHING RETURNING 1",
-            (self.journal, key, run, index, self.owner, self.lease),
-        )
+        conn = await self._claims()
+        if self._claims_lock is None:
+            self._claims_lock = asyncio.Lock()
+        params = {
+            "j": self.journal,
+            "k": key,
+            "run": run,
+            "idx": index,
+            "me": self.owner,
+            "lease": self.lease,
+        }
+        with self._guard():
+            async with self._claims_lock:
+                cur = await conn.execute(_CLAIM, params)
+                row = await cur.fetchone()
+        assert row is not None
+        inserted, took, rest = row[0], row[1], row[2:]
         if inserted:
             return None
-        conn = await self._connection()
-        with self._guard():
-            async with self._serial(), conn.transaction():
-                cur = await conn.execute(
-                    f"SELECT {_COLUMNS}, owner, coalesce(lease_until > now(), false)"
-                    " FROM iqualify_journal_items WHERE journal = %s AND key = %s"
-                    " FOR UPDATE SKIP LOCKED",
-                    (self.journal, key),
-                )
-                row = await cur.fetchone()
-                if row is None:
-                    return Busy("another worker")  # locked this very moment
-                entry = _entry(row[:8])
-                owner, live = row[8], row[9]
-                if entry.done:
-                    return entry
-                if owner is not None and owner != self.owner and live:
-                    return Busy(owner)
-                await conn.execute(
-                    "UPDATE iqualify_journal_items SET owner = %s, lease_until = now()"
-                    " + make_interval(secs => %s) WHERE journal = %s AND key = %s",
-                    (self.owner, self.lease, self.journal, key),
-                )
+        if rest[0] is None:
+            return Busy("another worker")  # being claimed or written this very moment
+        entry = _entry(rest[:8])
+        if entry.done:
+            return entry
+        if not took:
+            return Busy(str(rest[8]))
         return None if entry.status == PENDING else entry
 
     async def mark_started(self, key: str, *, run: int, index: int, item: Any) -> bool:
