@@ -167,12 +167,15 @@ async def test_a_second_writer_is_refused_naming_the_holder(tmp_path: Path) -> N
         calls.append(email)
         return "enrolled"
 
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("the holder's ledger\n")
     before = time.time()
     with held_by_another_process(path) as holder:
         with pytest.raises(JournalLockedError) as refused:
             Journal(path)
         with pytest.raises(JournalLockedError):
-            await bulk.run(enrol, EMAILS, journal=path)
+            await bulk.run(enrol, EMAILS, journal=path).wait(ledger=ledger)
+        assert ledger.read_text() == "the holder's ledger\n"  # not truncated by the refused run
         # The holder is killed: its lock goes with it and is taken over.
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()

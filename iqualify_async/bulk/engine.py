@@ -125,6 +125,7 @@ class Job(Generic[I, R]):
         self._store: JournalStore | None = None
         self._store_owned = False
         self._deferred: collections.deque[_Slot[I, R]] = collections.deque()
+        self._started = False
         self._run_id = 0
         self._verify = verify
         self._max_failures = max_failures
@@ -196,11 +197,18 @@ class Job(Generic[I, R]):
         """
         if self._summary is not None and self._iterator is not None and ledger is None:
             return self._summary
+        if self._iterator is None:
+            # The journal first: a job refused by it (held by another run, corrupt, ...) must
+            # not truncate a ledger file on its way out.
+            await self._start()
         name = os.fspath(ledger) if isinstance(ledger, str | os.PathLike) else repr(ledger)
         try:
             writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
-        except OSError as exc:
-            raise LedgerError(name, exc.strerror or str(exc)) from exc
+        except BaseException as exc:
+            await self.aclose()  # nothing is done that no ledger shows
+            if isinstance(exc, OSError):
+                raise LedgerError(name, exc.strerror or str(exc)) from exc
+            raise
         broken = False
 
         def deliver(outcome: Outcome[I, R]) -> None:
@@ -296,7 +304,8 @@ class Job(Generic[I, R]):
     # -- running ----------------------------------------------------------------------------
 
     async def _iterate(self) -> AsyncGenerator[Outcome[I, R], None]:
-        await self._start()
+        if not self._started:
+            await self._start()
         try:
             while True:
                 got = await self._out.get()
@@ -310,6 +319,8 @@ class Job(Generic[I, R]):
             raise
 
     async def _start(self) -> None:
+        if self._started:
+            return
         if self._journal_arg is not None:
             store, owned = open_store(self._journal_arg)
             try:
@@ -325,6 +336,7 @@ class Job(Generic[I, R]):
         self._tracker.started_at = self._tracker.clock()
         self._tracker.emit()
         self._supervisor = asyncio.create_task(self._supervise(), name="bulk-job")
+        self._started = True
 
     async def _supervise(self) -> None:
         if isinstance(self._items, AsyncIterable):
@@ -774,7 +786,8 @@ def run(
     raises :class:`Skip` (``skipped``: already in the wanted state), or raises (``failed``).
 
     ``key(item)`` names an item stably across runs (default: :func:`default_key`). With
-    ``journal`` (a path or :class:`Journal`), items a previous run finished are not redone but
+    ``journal`` (a SQLite path or :class:`Journal`; or a ``postgresql://`` URL or
+    :class:`PostgresJournal`, which several workers may share), items a previous run finished are not redone but
     reported again with ``from_journal=True``; items that may have been applied without
     confirmation (in flight when a run was killed, or a call that raised
     :class:`~iqualify_async.errors.AmbiguousWriteError`) are checked with ``verify(item)`` first:
