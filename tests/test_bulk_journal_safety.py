@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import gc
 import os
 import signal
 import socket
@@ -250,6 +251,18 @@ async def test_a_removed_wal_file_never_makes_a_started_item_look_new(tmp_path: 
     assert sorted(checked) == ["a", "b"]
     assert outcomes["a"].verified and outcomes["a"].status is Status.SUCCEEDED
     assert calls == ["b"]
+
+
+def test_a_journal_dropped_without_closing_is_not_taken_for_a_lost_wal(tmp_path: Path) -> None:
+    path = tmp_path / "job.sqlite"
+    journal = Journal(path)
+    run = journal.begin_run()
+    journal.mark_finished("a", Status.SUCCEEDED, run=run, index=0)
+    del journal
+    gc.collect()  # closes its database, which removes the -wal file
+    with Journal(path) as again:
+        assert not again.suspect
+        assert again.get("b") is None and again.counts() == {"succeeded": 1}
 
 
 # -- every problem names the file ----------------------------------------------------------------

@@ -28,6 +28,7 @@ import logging
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -200,6 +201,7 @@ class Journal:
             self.suspect = (
                 self._db.execute("SELECT 1 FROM meta WHERE name='suspect'").fetchone() is not None
             )
+        self._finalizer = weakref.finalize(self, _shut, self._db, self._lock, clean=True)
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
@@ -218,17 +220,21 @@ class Journal:
         self.close()
 
     def close(self) -> None:
-        """Commit, fold the ``-wal`` file into the main file, close and unlock the journal."""
-        if not self._lock.held:
+        """Commit, fold the ``-wal`` file into the main file, close and unlock the journal.
+
+        A journal dropped without being closed is closed the same way when it is collected
+        or when the interpreter exits (without committing pending outcomes).
+        """
+        finalizer = self._finalizer
+        if not finalizer.alive:
             return
         try:
             self.commit()
-            with self._guard():
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._lock.mark_closed()
-        finally:
-            self._db.close()
-            self._lock.release()
+        except BaseException:
+            finalizer.detach()
+            _shut(self._db, self._lock, clean=False)
+            raise
+        finalizer()
 
     @property
     def job(self) -> str | None:
@@ -367,6 +373,22 @@ class Journal:
         with self._guard():
             rows = self._db.execute("SELECT status, count(*) FROM items GROUP BY status").fetchall()
         return {status: n for status, n in rows}
+
+
+def _shut(db: sqlite3.Connection, lock: JournalLock, *, clean: bool) -> None:
+    """Close the database and let go of its lock; with ``clean``, first fold the ``-wal`` file
+    into the main file and record a clean close (so a missing ``-wal`` file later means loss)."""
+    try:
+        if clean:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            lock.mark_closed()
+    except sqlite3.Error:
+        pass  # left unclean: the -wal file keeps what the main file lacks
+    finally:
+        db.close()
+        lock.release()
 
 
 def _jsonable(value: Any) -> Any:
