@@ -289,3 +289,62 @@ async def test_two_workers_share_the_items_and_each_reports_all(postgres_schema:
     assert a_summary.total == b_summary.total == len(EMAILS)  # each worker reports every item
     assert a_summary.failed == b_summary.failed == 1  # A's failure, replayed by B
     assert a_summary.from_journal + b_summary.from_journal == len(EMAILS)
+
+
+async def test_a_call_longer_than_the_lease_is_not_taken_over(postgres_schema: str) -> None:
+    url = f"{postgres_schema}&lease=0.3&poll=0.05"
+    calls: list[tuple[str, str]] = []
+    verified: list[str] = []
+    started = asyncio.Event()
+
+    def worker(name: str) -> Callable[[str], Awaitable[str]]:
+        async def enrol(email: str) -> str:
+            calls.append((name, email))
+            started.set()
+            await asyncio.sleep(1.0)  # over three leases: the holder keeps renewing its claim
+            return name
+
+        return enrol
+
+    async def verify(email: str) -> bool:
+        verified.append(email)
+        return False
+
+    a = asyncio.create_task(bulk.run(worker("a"), ["x"], journal=url, name="n").wait())
+    await asyncio.wait_for(started.wait(), 10)
+    b = await bulk.run(worker("b"), ["x"], journal=url, name="n", verify=verify)
+    assert (await a).succeeded == 1
+    assert calls == [("a", "x")] and verified == []  # B waited, then took A's outcome
+    assert b.from_journal == 1 and b.succeeded == 1
+
+
+async def test_losing_the_database_mid_run_ends_the_job_naming_it(postgres_schema: str) -> None:
+    import psycopg
+
+    tag = f"iqtest-{os.getpid()}-{time.monotonic_ns()}"
+    url = f"{postgres_schema}&application_name={tag}"
+    calls: list[int] = []
+
+    async def fn(n: int) -> int:
+        calls.append(n)
+        if n == 50:
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = %s AND pid <> pg_backend_pid()",
+                    (tag,),
+                )
+        return n
+
+    job = bulk.run(fn, range(200), journal=url, concurrency=4)
+    outcomes: list[bulk.Outcome[int, int]] = []
+
+    async def consume() -> None:
+        async for outcome in job:
+            outcomes.append(outcome)
+
+    with pytest.raises(bulk.JournalError) as failed:
+        await asyncio.wait_for(consume(), 30)
+    assert str(failed.value).startswith("journal postgresql://postgres@")
+    assert sorted(o.index for o in outcomes) == list(range(200))  # every item accounted for
+    assert len(calls) < 200 and job.summary.unprocessed >= 200 - len(calls)
