@@ -801,7 +801,10 @@ def run(
     into the wrong job; ``reuse_journal=True`` hands it over to this job instead.
 
     ``max_failures`` / ``max_failure_rate`` (checked once ``min_sample`` items are done) stop
-    the job taking new items; the rest end ``unprocessed``. ``on_progress`` receives a
+    the job taking new items; the rest end ``unprocessed``. So does a failure of the job's own
+    machinery (its journal, its ledger, ``on_progress``), whose error is then raised once the
+    outcomes produced so far are delivered; no call is made whose ``started`` mark could not
+    be written. ``on_progress`` receives a
     :class:`Progress` at most every ``progress_interval`` seconds of ``clock`` and at the end.
     """
     if not callable(fn):
