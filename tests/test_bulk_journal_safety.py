@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import functools
 import gc
 import os
 import signal
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 
 from iqualify_async import bulk
 from iqualify_async.bulk import Journal, JournalError, JournalLockedError, Status
+from iqualify_async.bulk.engine import default_job_name
 from iqualify_async.cli import cli
 
 EMAILS = [f"p{n}@example.com" for n in range(40)]
@@ -352,6 +354,17 @@ async def test_an_unnamed_job_does_not_replay_another_jobs_journal(tmp_path: Pat
     assert removed == []
     assert (await bulk.run(remove, EMAILS[:3], journal=tmp_path / "other.sqlite")).succeeded == 3
     assert removed == EMAILS[:3]
+
+
+def test_default_job_names_are_the_same_in_every_run() -> None:
+    async def send(client: object, offering: str, email: str) -> None: ...
+
+    one = functools.partial(send, object(), offering="O1")
+    other = functools.partial(send, object(), offering="O2")
+    name = default_job_name(one)
+    assert name.endswith("<locals>.send(object, offering='O1')")
+    assert default_job_name(functools.partial(send, object(), offering="O1")) == name
+    assert default_job_name(other) != name
 
 
 async def test_replayed_outcomes_keep_their_value_and_are_counted(tmp_path: Path) -> None:

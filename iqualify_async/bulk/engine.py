@@ -743,13 +743,21 @@ class Job(Generic[I, R]):
 def default_job_name(fn: Callable[..., object]) -> str:
     """The name a journal knows a job by when none is given: the function's qualified name,
     with the arguments bound by :func:`functools.partial`, e.g. ``"enrol"`` or
-    ``"Sender.send(offering='O1')"``."""
+    ``"Sender.send(offering='O1', Client)"`` (strings and numbers by value, other objects by
+    type, so that the name is the same in every run)."""
     args: list[str] = []
     while isinstance(fn, functools.partial):
-        args = [*map(repr, fn.args), *(f"{k}={v!r}" for k, v in fn.keywords.items()), *args]
+        bound = [*map(_stable, fn.args), *(f"{k}={_stable(v)}" for k, v in fn.keywords.items())]
+        args = [*bound, *args]
         fn = fn.func
     name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
     return f"{name}({', '.join(args)})" if args else str(name)
+
+
+def _stable(value: object) -> str:
+    if value is None or isinstance(value, str | int | float | bool):
+        return repr(value)
+    return type(value).__qualname__
 
 
 def _cancelling() -> bool:
