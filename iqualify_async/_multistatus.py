@@ -97,11 +97,14 @@ def add_users_result(
 ) -> AddUsersResult:
     """Pair each input with its outcome.
 
-    Items are matched by position when the answer has one item per input. Otherwise an item is
-    matched by the email it names (case-insensitive): a success by its ``email``, an error by
-    an ``email`` beside it or in its details, or by the one input email its details mention.
-    An error naming no input is given to no one (it may be anyone's), and inputs left without
-    an item are reported as ``"unknown"``, to be checked before any retry.
+    An answer item naming an email (a success's ``email``; an error's ``email`` beside it or in
+    its details, or the one input email its details mention) goes to the input with that email
+    (case-insensitive), whatever its position. Items naming no email go by position, and only
+    when the answer is consistent with that: one item per input, and every item that names an
+    email standing at its own input's position. Anything else (an email not asked for, a
+    reordered answer, an error naming no one) is given to no one, and inputs left without an
+    item are ``"unknown"``, to be checked (e.g. by reading the offering's members) before any
+    retry.
     """
     data = response.data
     if not isinstance(data, list):
@@ -123,19 +126,29 @@ def add_users_result(
         else:
             parsed.append((decode(response.status, item, OfferingUserAdded, method, path), None))
 
+    free: dict[str, list[int]] = {}
+    for i, inp in enumerate(inputs):
+        free.setdefault(inp.email.casefold(), []).append(i)
     outcomes: list[AddUserOutcome | None] = [None] * len(inputs)
-    if len(parsed) == len(inputs):
-        for i, (user, error) in enumerate(parsed):
-            outcomes[i] = _outcome(i, inputs[i], user, error)
-    else:
-        free: dict[str, list[int]] = {}
-        for i, inp in enumerate(inputs):
-            free.setdefault(inp.email.casefold(), []).append(i)
-        for user, error in parsed:
-            email = user.email if user is not None else _email_of(error, free)
-            if email and free.get(email.casefold()):
-                i = free[email.casefold()].pop(0)
-                outcomes[i] = _outcome(i, inputs[i], user, error)
+    unnamed: list[int] = []  # positions of answer items that name no email
+    in_place = len(parsed) == len(inputs)
+    for position, (user, error) in enumerate(parsed):
+        email = user.email if user is not None else _email_of(error, free)
+        if not email:
+            unnamed.append(position)
+            continue
+        waiting = free.get(email.casefold())
+        if not waiting:
+            in_place = False  # an email not asked for (or twice): the answer cannot be trusted
+            continue
+        i = waiting.pop(0)
+        in_place = in_place and i == position
+        outcomes[i] = _outcome(i, inputs[i], user, error)
+    if in_place:
+        for position in unnamed:
+            if outcomes[position] is None:
+                user, error = parsed[position]
+                outcomes[position] = _outcome(position, inputs[position], user, error)
     return AddUsersResult(
         response.status,
         tuple(

@@ -202,7 +202,7 @@ async def test_cancelling_leaves_the_journal_consistent(tmp_path: Path) -> None:
             await release.wait()
         return await server.enrol(email)
 
-    job = bulk.run(slow_enrol, EMAILS, journal=path, concurrency=3)
+    job = bulk.run(slow_enrol, EMAILS, journal=path, concurrency=3, name="enrol")
     seen: list[Outcome[str, str]] = []
 
     async def consume() -> None:
@@ -227,7 +227,10 @@ async def test_cancelling_leaves_the_journal_consistent(tmp_path: Path) -> None:
 
     server.calls.clear()
     rerun = [
-        o async for o in bulk.run(server.enrol, EMAILS, journal=path, verify=server.is_enrolled)
+        o
+        async for o in bulk.run(
+            server.enrol, EMAILS, journal=path, verify=server.is_enrolled, name="enrol"
+        )
     ]
     assert sorted(server.verified) == sorted(cut_off)
     assert not set(server.calls) & set(cut_off)  # applied ones confirmed, not re-sent
@@ -238,7 +241,7 @@ async def test_cancelling_leaves_the_journal_consistent(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello, this is not a database" * 100)
-    with pytest.raises(ValueError, match="not a bulk journal"):
+    with pytest.raises(bulk.JournalError, match=r"notes.txt: it is not a bulk journal"):
         Journal(path)
     with pytest.raises(ValueError, match="synchronous"):
         Journal(tmp_path / "j.sqlite", synchronous="OFF")  # type: ignore[arg-type]
@@ -258,7 +261,7 @@ async def enrol(n):
     await asyncio.sleep(0.01)
     return n
 
-asyncio.run(bulk.run(enrol, range(400), concurrency=8, journal=journal).wait())
+asyncio.run(bulk.run(enrol, range(400), concurrency=8, journal=journal, name="n").wait())
 """
 
 
@@ -307,7 +310,10 @@ async def test_sigkill_then_rerun_redoes_nothing_and_accounts_for_everything(
         return n in applied_before
 
     outcomes = [
-        o async for o in bulk.run(enrol, range(400), concurrency=8, journal=journal, verify=verify)
+        o
+        async for o in bulk.run(
+            enrol, range(400), concurrency=8, journal=journal, verify=verify, name="n"
+        )
     ]
 
     assert sorted(o.index for o in outcomes) == list(range(400))  # exactly one outcome each

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import pytest
 
@@ -110,14 +109,22 @@ async def test_the_event_stream_ends_with_the_final_snapshot() -> None:
     assert dones == sorted(dones)
 
 
-async def test_a_failing_progress_callback_is_logged_and_the_job_goes_on(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+async def test_a_failing_progress_callback_ends_the_job_with_its_error() -> None:
+    calls = 0
+
     def broken(_: Progress) -> None:
-        raise RuntimeError("widget gone")
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("widget gone")
 
-    with caplog.at_level(logging.ERROR, logger="iqualify_async.bulk"):
-        summary = await bulk.run(_same, range(5), on_progress=broken)
+    clock = iter(range(1000)).__next__  # every outcome is due a snapshot
+    job = bulk.run(_same, range(50), on_progress=broken, clock=clock, concurrency=1)
+    outcomes = []
+    with pytest.raises(RuntimeError, match="widget gone"):
+        async for outcome in job:
+            outcomes.append(outcome)
 
-    assert summary.succeeded == 5
-    assert "progress callback failed" in caplog.text
+    assert sorted(o.index for o in outcomes) == list(range(50))  # every item accounted for
+    assert [o.status for o in outcomes[:1]] == [bulk.Status.SUCCEEDED]
+    assert job.summary.unprocessed >= 45 and "widget gone" in (job.summary.stopped or "")

@@ -28,7 +28,10 @@ from .companions import (
 )
 from .engine import Job, run
 from .enrol import Enrolment, EnrolmentError, RoleConflictError, enrol, enrol_many
-from .journal import Journal, JournalEntry, JournalMismatchError
+from .errors import JournalError, JournalLockedError, JournalMismatchError, LedgerError
+from .journal import Journal, JournalEntry
+from .journal_ledger import journal_outcomes, ledger_from_journal
+from .journal_pg import PostgresJournal
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
@@ -47,12 +50,16 @@ __all__ = [
     "Job",
     "Journal",
     "JournalEntry",
+    "JournalError",
+    "JournalLockedError",
     "JournalMismatchError",
+    "LedgerError",
     "LedgerWriter",
     "Outcome",
     "PeopleError",
     "PeopleFile",
     "Person",
+    "PostgresJournal",
     "Progress",
     "RoleConflictError",
     "Skip",
@@ -68,6 +75,8 @@ __all__ = [
     "enrol_many",
     "export_analytics",
     "items_from_ledger",
+    "journal_outcomes",
+    "ledger_from_journal",
     "people_from",
     "read_people_csv",
     "read_people_file",

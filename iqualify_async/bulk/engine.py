@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -19,27 +21,38 @@ from collections.abc import (
     Iterator,
     Sized,
 )
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
 import attrs
 
 from ..errors import AmbiguousWriteError
+from .errors import LedgerError
 from .journal import Journal, JournalEntry
 from .keys import default_key
 from .ledger import LedgerWriter
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
 from .progress import Progress, ProgressCallback, Tracker
+from .store import Busy, JournalStore, open_store
+
+if TYPE_CHECKING:
+    from .journal_pg import PostgresJournal
 
 __all__ = ["Job", "run"]
 
 I = TypeVar("I")  # noqa: E741 - the conventional name for "item"
 R = TypeVar("R")
 
+JournalArg = Union[Journal, "PostgresJournal", str, os.PathLike[str], None]
+
 logger = logging.getLogger("iqualify_async.bulk")
 
 _MAX_AMBIGUOUS_ATTEMPTS = 3
 _NEEDS_VERIFY = "may have been applied by an earlier attempt; pass verify= to check it"
 _NOT_STARTED = "cancelled before it was started"
+_JOB_FAILED = "not started: the job stopped on an error of its own ({})"
+_TAKEN_OVER = "not started: another worker took it over (this worker's claim had expired)"
+_NO_ITEM = object()
+_DEFAULT_POLL = 0.2
 
 
 @attrs.frozen
@@ -56,6 +69,7 @@ class _Slot(Generic[I, R]):
     item: I
     entry: JournalEntry | None = None
     outcome: Outcome[I, R] | None = None
+    busy: bool = False  # held by another worker of a shared journal: looked at again later
 
 
 class Job(Generic[I, R]):
@@ -89,7 +103,7 @@ class Job(Generic[I, R]):
         *,
         concurrency: int,
         key: Callable[[I], object] | None,
-        journal: Journal | str | os.PathLike[str] | None,
+        journal: JournalArg,
         verify: Callable[[I], Awaitable[R | Skipped | bool | None]] | None,
         on_progress: ProgressCallback | None,
         progress_interval: float,
@@ -108,7 +122,10 @@ class Job(Generic[I, R]):
         self._concurrency = concurrency
         self._key_fn: Callable[[I], object] = key if key is not None else default_key
         self._journal_arg = journal
-        self._journal: Journal | None = None
+        self._store: JournalStore | None = None
+        self._store_owned = False
+        self._deferred: collections.deque[_Slot[I, R]] = collections.deque()
+        self._started = False
         self._run_id = 0
         self._verify = verify
         self._max_failures = max_failures
@@ -122,8 +139,13 @@ class Job(Generic[I, R]):
         self._undrained = 0
         if total is None and isinstance(items, Sized):
             total = len(items)
+        self._fault: BaseException | None = None
         self._tracker = Tracker(
-            total=total, clock=clock, interval=progress_interval, callback=on_progress
+            total=total,
+            clock=clock,
+            interval=progress_interval,
+            callback=on_progress,
+            on_error=self._machinery_failed,
         )
         self._sync_items: Iterator[I] | None = None
         self._async_items: AsyncIterator[I] | None = None
@@ -176,11 +198,30 @@ class Job(Generic[I, R]):
         """
         if self._summary is not None and self._iterator is not None and ledger is None:
             return self._summary
-        writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
+        if self._iterator is None:
+            # The journal first: a job refused by it (held by another run, corrupt, ...) must
+            # not truncate a ledger file on its way out.
+            await self._start()
+        name = os.fspath(ledger) if isinstance(ledger, str | os.PathLike) else repr(ledger)
+        try:
+            writer = LedgerWriter(ledger) if isinstance(ledger, str | os.PathLike) else ledger
+        except BaseException as exc:
+            await self.aclose()  # nothing is done that no ledger shows
+            if isinstance(exc, OSError):
+                raise LedgerError(name, exc.strerror or str(exc)) from exc
+            raise
+        broken = False
 
         def deliver(outcome: Outcome[I, R]) -> None:
-            if writer is not None:
-                writer.write(outcome)
+            nonlocal broken
+            if writer is not None and not broken:
+                try:
+                    writer.write(outcome)
+                except Exception as exc:
+                    # The job ends: no item is done that its ledger could not show.
+                    broken = True
+                    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    self._machinery_failed(LedgerError(name, f"cannot write it: {why}"))
             if on_outcome is not None:
                 on_outcome(outcome)
 
@@ -197,7 +238,11 @@ class Job(Generic[I, R]):
             raise
         finally:
             if writer is not None and writer is not ledger:
-                writer.close(complete=complete)
+                try:
+                    writer.close(complete=complete and not broken)
+                except OSError as exc:
+                    if not broken:
+                        raise LedgerError(name, exc.strerror or str(exc)) from exc
         return self.summary
 
     def stop(self, reason: str = "stopped by the caller") -> None:
@@ -263,7 +308,8 @@ class Job(Generic[I, R]):
     # -- running ----------------------------------------------------------------------------
 
     async def _iterate(self) -> AsyncGenerator[Outcome[I, R], None]:
-        self._start()
+        if not self._started:
+            await self._start()
         try:
             while True:
                 got = await self._out.get()
@@ -276,23 +322,25 @@ class Job(Generic[I, R]):
             self._leftovers = await self._shutdown()
             raise
 
-    def _start(self) -> None:
-        if isinstance(self._journal_arg, Journal):
-            self._journal = self._journal_arg
-        elif self._journal_arg is not None:
-            self._journal = Journal(self._journal_arg)
-        if self._journal is not None:
-            if self._name is not None:
-                try:
-                    self._journal.claim(self._name, reuse=self._reuse_journal)
-                except BaseException:
-                    if self._journal is not self._journal_arg:
-                        self._journal.close()
-                    raise
-            self._run_id = self._journal.begin_run()
+    async def _start(self) -> None:
+        if self._started:
+            return
+        if self._journal_arg is not None:
+            store, owned = open_store(self._journal_arg)
+            try:
+                name = self._name if self._name is not None else default_job_name(self._fn)
+                await store.claim_job(name, reuse=self._reuse_journal)
+                self._run_id = await store.begin_run()
+            except BaseException:
+                if owned:
+                    with contextlib.suppress(Exception):
+                        await store.close()
+                raise
+            self._store, self._store_owned = store, owned
         self._tracker.started_at = self._tracker.clock()
         self._tracker.emit()
         self._supervisor = asyncio.create_task(self._supervise(), name="bulk-job")
+        self._started = True
 
     async def _supervise(self) -> None:
         if isinstance(self._items, AsyncIterable):
@@ -320,8 +368,8 @@ class Job(Generic[I, R]):
             for outcome in self._settle_pending("the job failed"):
                 await self._out.put(outcome)
             self._count_unread()
-        self._finish()
-        await self._out.put(_End(error or self._input_error))
+        await self._finish()
+        await self._out.put(_End(error or self._fault or self._input_error))
 
     async def _shutdown(self) -> list[Outcome[I, R]]:
         """Cancel a running job; returns the outcomes the consumer has not received."""
@@ -340,7 +388,7 @@ class Job(Generic[I, R]):
         leftovers.extend(self._settle_pending("cancelled"))
         if self._cancelled:
             self._count_unread()
-        self._finish()
+        await self._finish()
         self._out.put_nowait(_End())  # ends an iteration still waiting in another task
         return leftovers
 
@@ -373,29 +421,55 @@ class Job(Generic[I, R]):
             self._read,
         )
 
-    def _finish(self) -> None:
+    async def _finish(self) -> None:
+        """Close the books; never raises (a journal error is kept in ``_fault`` for the caller)."""
         if self._summary is not None:
             return
         self._tracker.emit(finished=True)
         self._summary = self._tracker.summary(
             stopped=self._stopped, cancelled=self._cancelled, unread=self._unread
         )
-        if self._journal is not None:
-            self._journal.end_run(self._run_id, attrs.asdict(self._summary))
-            if self._journal is not self._journal_arg:
-                self._journal.close()
+        store = self._store
+        if store is not None:
+            try:
+                await store.end_run(self._run_id, attrs.asdict(self._summary))
+            except Exception as exc:
+                self._machinery_failed(exc)
+            finally:
+                if self._store_owned:
+                    try:
+                        await store.close()
+                    except Exception as exc:
+                        self._machinery_failed(exc)
+
+    def _machinery_failed(self, exc: BaseException) -> None:
+        """The job's own machinery (journal, ledger, progress callback) failed: take no new
+        items (calls in flight finish, the rest end ``unprocessed``), then raise ``exc``."""
+        if self._fault is None:
+            self._fault = exc
+            logger.error("bulk job stopping: %s", exc)
+        self._stop(f"stopped: {exc}")
 
     # -- reading the input and working ---------------------------------------------------------
 
     async def _work_loop(self) -> None:
         while True:
+            slot: _Slot[I, R] | None
             if self._sync_items is not None:
-                slot = self._pull_sync(self._sync_items)
+                item = self._next_sync(self._sync_items)
+                slot = None if item is _NO_ITEM else await self._admit(self._register(item))
             else:
                 async with self._pull_lock:
-                    slot = await self._pull_async()
+                    item = await self._next_async()
+                    registered = None if item is _NO_ITEM else self._register(item)
+                slot = None if registered is None else await self._admit(registered)
             if slot is None:
-                return
+                slot = await self._next_deferred()
+                if slot is None:
+                    return
+            elif slot.busy:
+                self._deferred.append(slot)
+                continue
             if slot.outcome is None:
                 self._tracker.in_flight += 1
                 try:
@@ -405,39 +479,35 @@ class Job(Generic[I, R]):
                 self._settle(slot, outcome, worked=outcome.status is not Status.UNPROCESSED)
             await self._deliver(slot)
 
-    def _pull_sync(self, items: Iterator[I]) -> _Slot[I, R] | None:
+    def _next_sync(self, items: Iterator[I]) -> Any:
         if self._exhausted:
-            return None
+            return _NO_ITEM
         try:
-            item = next(items)
+            return next(items)
         except StopIteration:
             self._exhausted = True
-            return None
         except Exception as exc:
             self._input_failed(exc)
-            return None
-        return self._admit(item)
+        return _NO_ITEM
 
-    async def _pull_async(self) -> _Slot[I, R] | None:
+    async def _next_async(self) -> Any:
         if self._exhausted or self._async_items is None:
-            return None
+            return _NO_ITEM
         try:
-            item = await anext(self._async_items)
+            return await anext(self._async_items)
         except StopAsyncIteration:
             self._exhausted = True
-            return None
         except Exception as exc:
             self._input_failed(exc)
-            return None
-        return self._admit(item)
+        return _NO_ITEM
 
     def _input_failed(self, exc: Exception) -> None:
         # The items read so far are still processed, then iterating the job raises the error.
         self._exhausted = True
         self._input_error = exc
 
-    def _admit(self, item: I) -> _Slot[I, R]:
-        """Register an item just read; settle it at once when it needs no call."""
+    def _register(self, item: I) -> _Slot[I, R]:
+        """Number an item just read and give it its key (a key that fails settles it)."""
         index = self._read
         self._read += 1
         try:
@@ -449,34 +519,86 @@ class Job(Generic[I, R]):
             return slot
         slot = _Slot(index, key, item)
         self._pending[index] = slot
-        journal = self._journal
-        if journal is not None:
-            first = self._pending_keys.get(key)
-            slot.entry = entry = journal.get(key)
-            if first is None and entry is not None and entry.run == self._run_id:
-                first = entry.index
+        return slot
+
+    async def _admit(self, slot: _Slot[I, R]) -> _Slot[I, R]:
+        """Ask the journal about a registered item; settle it at once when it needs no call,
+        or mark it ``busy`` when another worker holds it."""
+        if slot.outcome is not None:
+            return slot
+        store = self._store
+        if store is not None and self._fault is None:
+            first = self._pending_keys.get(slot.key)
             if first is not None:
-                reason = f"duplicate of input item {first} (same key)"
-                self._settle(slot, self._outcome(slot, Status.SKIPPED, reason=reason))
+                return self._duplicate(slot, first)
+            self._pending_keys[slot.key] = slot.index  # before any await: duplicates wait
+            try:
+                got = await store.acquire(slot.key, run=self._run_id, index=slot.index)
+            except Exception as exc:
+                self._machinery_failed(exc)
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
                 return slot
-            if entry is not None and entry.done:
-                replay = self._outcome(
-                    slot, Status(entry.status), reason=entry.reason, from_journal=True
-                )
-                self._settle(slot, replay)
-                return slot
-            self._pending_keys[key] = index
+            if isinstance(got, Busy):
+                if self._stopped is None:
+                    slot.busy = True
+                    return slot
+            else:
+                slot.entry = entry = got
+                if entry is not None and entry.run == self._run_id:
+                    return self._duplicate(slot, entry.index)
+                if entry is not None and entry.done:
+                    self._settle(slot, self._replay(slot, entry))
+                    return slot
         if self._stopped is not None:
             self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
         return slot
 
+    def _duplicate(self, slot: _Slot[I, R], first: int) -> _Slot[I, R]:
+        reason = f"duplicate of input item {first} (same key)"
+        self._settle(slot, self._outcome(slot, Status.SKIPPED, reason=reason))
+        return slot
+
+    def _replay(self, slot: _Slot[I, R], entry: JournalEntry) -> Outcome[I, R]:
+        return self._outcome(
+            slot, Status(entry.status), value=entry.value, reason=entry.reason, from_journal=True
+        )
+
+    async def _next_deferred(self) -> _Slot[I, R] | None:
+        """The next item another worker held when it was read, once that worker is done with
+        it (its outcome is then replayed) or gone (its claim expired: the item is ours)."""
+        store = self._store
+        while self._deferred and store is not None:
+            slot = self._deferred.popleft()
+            if self._stopped is not None:
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+                return slot
+            try:
+                got = await store.acquire(slot.key, run=self._run_id, index=slot.index)
+            except Exception as exc:
+                self._machinery_failed(exc)
+                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+                return slot
+            if isinstance(got, Busy):
+                self._deferred.append(slot)
+                await asyncio.sleep(getattr(store, "poll", _DEFAULT_POLL))
+                continue
+            slot.busy, slot.entry = False, got
+            if got is not None and (
+                got.done or (got.status == Status.FAILED and not got.uncertain)
+            ):
+                # Another worker of this job finished it: its outcome is this job's too (a
+                # failure is tried again by a later run, not by every worker in turn).
+                self._settle(slot, self._replay(slot, got))
+            return slot
+        return None
+
     async def _process(self, slot: _Slot[I, R]) -> Outcome[I, R]:
         """Call the function for one item (verifying first where needed); record the result.
 
-        Journal writes happen right before each return, with no await in between, so an
-        outcome the caller sees as final is always final in the journal too.
+        The outcome is written to the journal before it is returned, so an outcome the caller
+        sees as final is final in the journal too.
         """
-        journal = self._journal
+        store = self._store
         needs_verify = slot.entry is not None and slot.entry.needs_verify
         ambiguous: BaseException | None = None
         attempts = 0
@@ -484,27 +606,40 @@ class Job(Generic[I, R]):
             if needs_verify:
                 if self._verify is None:
                     if ambiguous is not None:
-                        return self._record(self._failure(slot, ambiguous), uncertain=True)
+                        return await self._record(self._failure(slot, ambiguous), uncertain=True)
                     return self._outcome(slot, Status.UNPROCESSED, reason=_NEEDS_VERIFY)
                 try:
                     answer = await self._verify(slot.item)
                 except asyncio.CancelledError:
                     if _cancelling():
                         raise
-                    return self._record(self._failure(slot, _cancelled_error()), uncertain=True)
+                    return await self._record(
+                        self._failure(slot, _cancelled_error()), uncertain=True
+                    )
                 except Exception as exc:
-                    return self._record(self._failure(slot, exc), uncertain=True)
+                    return await self._record(self._failure(slot, exc), uncertain=True)
                 if answer is not None and answer is not False:
-                    return self._record(self._verified(slot, answer))
+                    return await self._record(self._verified(slot, answer))
                 if attempts >= _MAX_AMBIGUOUS_ATTEMPTS and ambiguous is not None:
-                    return self._record(self._failure(slot, ambiguous))
-            if journal is not None:
-                journal.mark_started(slot.key, run=self._run_id, index=slot.index)
+                    return await self._record(self._failure(slot, ambiguous))
+            if store is not None:
+                if self._fault is not None:
+                    return self._outcome(slot, Status.UNPROCESSED, reason=self._stopped)
+                try:
+                    held = await store.mark_started(
+                        slot.key, run=self._run_id, index=slot.index, item=slot.item
+                    )
+                except Exception as exc:
+                    # Its mark is not on disk: the function must not be called.
+                    self._machinery_failed(exc)
+                    return self._outcome(slot, Status.UNPROCESSED, reason=_JOB_FAILED.format(exc))
+                if not held:
+                    return self._outcome(slot, Status.UNPROCESSED, reason=_TAKEN_OVER)
             attempts += 1
             try:
                 value = await self._fn(slot.item)
             except Skip as skip:
-                return self._record(self._outcome(slot, Status.SKIPPED, reason=skip.reason))
+                return await self._record(self._outcome(slot, Status.SKIPPED, reason=skip.reason))
             except AmbiguousWriteError as exc:
                 ambiguous = exc
                 needs_verify = True
@@ -512,25 +647,31 @@ class Job(Generic[I, R]):
             except asyncio.CancelledError:
                 if _cancelling():
                     raise
-                return self._record(self._failure(slot, _cancelled_error()))
+                return await self._record(self._failure(slot, _cancelled_error()))
             except Exception as exc:
-                return self._record(self._failure(slot, exc))
+                return await self._record(self._failure(slot, exc))
             if isinstance(value, Skipped):
-                return self._record(self._outcome(slot, Status.SKIPPED, reason=value.reason))
-            return self._record(self._outcome(slot, Status.SUCCEEDED, value=value))
+                return await self._record(self._outcome(slot, Status.SKIPPED, reason=value.reason))
+            return await self._record(self._outcome(slot, Status.SUCCEEDED, value=value))
 
-    def _record(self, outcome: Outcome[I, R], *, uncertain: bool = False) -> Outcome[I, R]:
-        if self._journal is not None:
-            self._journal.mark_finished(
-                outcome.key,
-                outcome.status,
-                run=self._run_id,
-                index=outcome.index,
-                reason=outcome.reason,
-                error=outcome.error,
-                uncertain=uncertain,
-                commit=False,
-            )
+    async def _record(self, outcome: Outcome[I, R], *, uncertain: bool = False) -> Outcome[I, R]:
+        """Write the outcome to the journal; it is delivered even when that fails (it happened),
+        and the job then ends (the item stays ``started`` there, so a re-run verifies it)."""
+        if self._store is not None and self._fault is None:
+            try:
+                await self._store.mark_finished(
+                    outcome.key,
+                    outcome.status,
+                    run=self._run_id,
+                    index=outcome.index,
+                    item=outcome.item,
+                    reason=outcome.reason,
+                    error=outcome.error,
+                    value=outcome.value,
+                    uncertain=uncertain,
+                )
+            except Exception as exc:
+                self._machinery_failed(exc)
         return outcome
 
     # -- outcomes ---------------------------------------------------------------------------
@@ -603,6 +744,26 @@ class Job(Generic[I, R]):
             logger.info("bulk job %s", reason)
 
 
+def default_job_name(fn: Callable[..., object]) -> str:
+    """The name a journal knows a job by when none is given: the function's qualified name,
+    with the arguments bound by :func:`functools.partial`, e.g. ``"enrol"`` or
+    ``"Sender.send(offering='O1', Client)"`` (strings and numbers by value, other objects by
+    type, so that the name is the same in every run)."""
+    args: list[str] = []
+    while isinstance(fn, functools.partial):
+        bound = [*map(_stable, fn.args), *(f"{k}={_stable(v)}" for k, v in fn.keywords.items())]
+        args = [*bound, *args]
+        fn = fn.func
+    name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
+    return f"{name}({', '.join(args)})" if args else str(name)
+
+
+def _stable(value: object) -> str:
+    if value is None or isinstance(value, str | int | float | bool):
+        return repr(value)
+    return type(value).__qualname__
+
+
 def _cancelling() -> bool:
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
@@ -618,7 +779,7 @@ def run(
     *,
     concurrency: int = 10,
     key: Callable[[I], object] | None = None,
-    journal: Journal | str | os.PathLike[str] | None = None,
+    journal: JournalArg = None,
     verify: Callable[[I], Awaitable[R | Skipped | bool | None]] | None = None,
     on_progress: ProgressCallback | None = None,
     progress_interval: float = 0.1,
@@ -637,7 +798,8 @@ def run(
     raises :class:`Skip` (``skipped``: already in the wanted state), or raises (``failed``).
 
     ``key(item)`` names an item stably across runs (default: :func:`default_key`). With
-    ``journal`` (a path or :class:`Journal`), items a previous run finished are not redone but
+    ``journal`` (a SQLite path or :class:`Journal`; or a ``postgresql://`` URL or
+    :class:`PostgresJournal`, which several workers may share), items a previous run finished are not redone but
     reported again with ``from_journal=True``; items that may have been applied without
     confirmation (in flight when a run was killed, or a call that raised
     :class:`~iqualify_async.errors.AmbiguousWriteError`) are checked with ``verify(item)`` first:
@@ -651,7 +813,10 @@ def run(
     into the wrong job; ``reuse_journal=True`` hands it over to this job instead.
 
     ``max_failures`` / ``max_failure_rate`` (checked once ``min_sample`` items are done) stop
-    the job taking new items; the rest end ``unprocessed``. ``on_progress`` receives a
+    the job taking new items; the rest end ``unprocessed``. So does a failure of the job's own
+    machinery (its journal, its ledger, ``on_progress``), whose error is then raised once the
+    outcomes produced so far are delivered; no call is made whose ``started`` mark could not
+    be written. ``on_progress`` receives a
     :class:`Progress` at most every ``progress_interval`` seconds of ``clock`` and at the end.
     """
     if not callable(fn):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -12,8 +11,6 @@ import attrs
 from .outcome import Outcome, Status, Summary
 
 __all__ = ["Progress", "ProgressCallback"]
-
-logger = logging.getLogger("iqualify_async.bulk")
 
 
 @attrs.frozen
@@ -87,8 +84,10 @@ class Tracker:
         clock: Callable[[], float],
         interval: float,
         callback: ProgressCallback | None,
+        on_error: Callable[[Exception], None] | None = None,
     ) -> None:
         self.total = total
+        self.on_error = on_error
         self.clock = clock
         self.interval = interval
         self.callback = callback
@@ -127,8 +126,11 @@ class Tracker:
         if self.callback is not None:
             try:
                 self.callback(snapshot)
-            except Exception:
-                logger.exception("progress callback failed; the job goes on")
+            except Exception as exc:
+                if self.on_error is None:
+                    raise
+                self.callback = None  # called no more: the job is ending on its error
+                self.on_error(exc)
 
     def snapshot(self, now: float, *, finished: bool = False) -> Progress:
         elapsed = max(0.0, now - self.started_at)

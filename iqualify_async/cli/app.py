@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..bulk.errors import JournalError, LedgerError
 from ..errors import ConfigurationError, IQualifyError, ParameterError
 from .errors import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 from .redact import redact
@@ -86,12 +87,9 @@ def report(exc: BaseException, state: State) -> int:
     if isinstance(exc, CommandError):
         _say(exc.message, state)
         return exc.exit_code
-    if isinstance(exc, journal_errors()):
-        _say(str(exc), state)
-        return EXIT_USAGE
     if state.verbose:
         sys.stderr.write(redact("".join(traceback.format_exception(exc)), state.known_key()))
-    if isinstance(exc, ConfigurationError | ParameterError):
+    if isinstance(exc, ConfigurationError | ParameterError | JournalError | LedgerError):
         # The command line's way to say what the library's hint names.
         _say(str(exc).replace("allow_insecure_http=True", "--allow-insecure-http"), state)
         return EXIT_USAGE
@@ -115,12 +113,8 @@ def _silence_stdout() -> None:
 
 
 def journal_errors() -> tuple[type[BaseException], ...]:
-    """A journal that cannot be used (another job's, locked, corrupt): exit 2, nothing sent."""
-    from ..bulk import journal
-
-    names = ("JournalError", "JournalMismatchError")
-    found = (getattr(journal, name, None) for name in names)
-    return tuple(e for e in found if isinstance(e, type) and issubclass(e, BaseException))
+    """A journal or ledger that cannot be used (another job's, locked, corrupt): exit 2."""
+    return (JournalError, LedgerError)
 
 
 def _say(message: str, state: State) -> None:

@@ -51,9 +51,9 @@ def people_job_options(fn: F) -> F:
         ),
         click.option(
             "--journal",
-            type=click.Path(dir_okay=False, path_type=Path),
-            metavar="FILE",
-            help="Record progress here; a re-run with the same journal redoes nothing done.",
+            metavar="FILE|URL",
+            help="Record progress here (a SQLite file, or a postgresql:// URL that several "
+            "workers may share); a re-run with the same journal redoes nothing done.",
         ),
         click.option(
             "--concurrency",
@@ -109,7 +109,7 @@ class JobOptions:
 
     people_file: Path
     dry_run: bool
-    journal: Path | None
+    journal: str | None
     concurrency: int
     ledger: Path | None
     outcomes: str | None
