@@ -6,7 +6,6 @@ import asyncio
 import logging
 import platform
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -23,6 +22,7 @@ from . import _json
 from ._config import resolve_api_key, resolve_base_url
 from ._paths import render_path
 from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
+from ._redact import REDACTED, redact
 from ._retry import DEFAULT_RETRY_POLICY, IDEMPOTENT_METHODS, RetryPolicy, retry_reason
 from ._stats import ClientStats
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, TimeoutArg, Unset
@@ -53,7 +53,6 @@ USER_AGENT: Final = (
     f"iqualify-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 _SNIPPET_CHARS: Final = 200
-_REDACTED: Final = "***"
 
 EventHook = Callable[[Event], object]
 
@@ -290,7 +289,7 @@ class BaseClient:
         state = "open" if self.is_open else ("closed" if self._closed else "not opened")
         return (
             f"<{type(self).__name__} base_url={self._base_str!r} "
-            f"auth_scheme={self._auth_scheme!r} api_key={_REDACTED!r} {state}>"
+            f"auth_scheme={self._auth_scheme!r} api_key={REDACTED!r} {state}>"
         )
 
     def _require_session(self) -> aiohttp.ClientSession:
@@ -617,15 +616,8 @@ class BaseClient:
         return error
 
     def _redact(self, text: str) -> str:
-        """Hide the API key wherever it stands as a whole token in ``text``.
-
-        Matching whole tokens only keeps a short key from mangling unrelated words that happen
-        to contain it, while a key echoed back (``Bearer KEY``, ``"KEY"``) is still hidden.
-        """
-        key = self._api_key
-        if key not in text:
-            return text
-        return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(key)}(?![A-Za-z0-9_\-])", _REDACTED, text)
+        """``text`` with every occurrence of the API key hidden."""
+        return redact(text, self._api_key)
 
     def _decode_success(self, method: str, url: URL, status: int, raw: bytes) -> Any:
         if status == 204 or not raw.strip():

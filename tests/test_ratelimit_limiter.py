@@ -254,7 +254,7 @@ def test_invalid_settings_are_refused_naming_the_field(kwargs: dict[str, Any]) -
 
 
 def test_client_settings_and_defaults() -> None:
-    key = {"api_key": "k", "base_url": "http://127.0.0.1:1/v1"}
+    key = {"api_key": "limiter-key-0123456789", "base_url": "http://127.0.0.1:1/v1"}
     default = Client(**key)
     assert default.rate_limit == RateLimit(
         max_concurrency=10, requests_per_second=10.0, burst=20, adaptive=True
@@ -292,7 +292,7 @@ async def test_client_slows_down_on_a_429_and_says_so(
         waits.append(seconds)
 
     async with Client(
-        api_key="k",
+        api_key="limiter-key-0123456789",
         base_url=server.base_url,
         rate_limit=RateLimit(requests_per_second=100),
         retry=RetryPolicy(jitter=0),
