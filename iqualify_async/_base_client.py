@@ -109,6 +109,15 @@ def _to_client_timeout(timeout: float | Timeout | None) -> aiohttp.ClientTimeout
     return aiohttp.ClientTimeout(total=float(timeout), sock_connect=DEFAULT_TIMEOUT.connect)
 
 
+def _encode_body(value: Any) -> bytes:
+    """The JSON request body; :class:`ParameterError` (with no chained cause) when it cannot be."""
+    try:
+        return _json.dumps_body(value)
+    except ValueError as exc:
+        message = str(exc)
+    raise ParameterError("json", message)
+
+
 def _query_scalar(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -360,7 +369,7 @@ class BaseClient:
         session = self._require_session()
         method = method.upper()
         url = self._build_url(path, path_params, params)
-        body = None if json is None else _json.dumps(json)
+        body = None if json is None else _encode_body(json)
         headers = self._request_headers(body, extra_headers)
         try:
             client_timeout = (

@@ -39,7 +39,9 @@ _FIELD_NAMES: Mapping[str, str] = {
     "person_id": "person_id",
     "tags": "tags",
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$"
+)
 _TAG_SEPARATORS = re.compile(r"[;|]")
 _MAX_SHOWN = 20
 
