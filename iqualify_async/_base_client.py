@@ -68,6 +68,7 @@ class _Call(NamedTuple):
     headers: dict[str, str] | None
     timeout: aiohttp.ClientTimeout
     idempotent: bool
+    max_pause: float
 
 
 @attrs.frozen(slots=True)
@@ -389,6 +390,7 @@ class BaseClient:
             headers,
             client_timeout,
             retry_unsafe or method in IDEMPOTENT_METHODS,
+            policy.max_retry_after,
         )
         try:
             return await self._attempt(call, 1)
@@ -467,6 +469,10 @@ class BaseClient:
                 raise
             finally:
                 if limiter is not None:
+                    # Advice beyond max_retry_after is the caller's to act on (the error
+                    # carries it); the whole client never pauses longer than that.
+                    if retry_after is not None:
+                        retry_after = min(retry_after, call.max_pause)
                     limiter.release(status, epoch, retry_after)
         except APIConnectionError as exc:
             if call.idempotent or exc.request_sent is False:

@@ -174,6 +174,8 @@ class AdaptiveLimiter:
         self._increase_step = self._rate * settings.increase
         self._capacity = self._capacity_for(self._rate)
         pause = settings.pause_without_retry_after if retry_after is None else retry_after
+        if not pause >= 0.0:  # NaN or negative advice: no pause beyond the slowdown
+            pause = 0.0
         now = self._clock()
         self._paused_until = max(self._paused_until, now + pause)
         self._tokens = 0.0
