@@ -545,6 +545,9 @@ class BaseClient:
         if self._event_hooks:
             self._emit(RequestStarted(method, path, str(url), attempt))
         started = time.perf_counter()
+        # Failures are translated outside the ``except`` blocks so that nothing from aiohttp
+        # is chained to them: its errors hold the request headers, the key among them.
+        failure: APIConnectionError | None = None
         try:
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
@@ -552,56 +555,28 @@ class BaseClient:
                 raw = await response.read()
                 status = response.status
                 response_headers = response.headers
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APITimeoutError(
-                    "timed out connecting", method=method, url=str(url), request_sent=False
-                ),
-            ) from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APITimeoutError(
-                    "request timed out", method=method, url=str(url), request_sent=None
-                ),
-            ) from exc
+        except aiohttp.ConnectionTimeoutError:
+            failure = APITimeoutError(
+                "timed out connecting", method=method, url=str(url), request_sent=False
+            )
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            failure = APITimeoutError(
+                "request timed out", method=method, url=str(url), request_sent=None
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APIConnectionError(
-                    f"cannot connect: {exc.os_error.strerror or exc.os_error}",
-                    method=method,
-                    url=str(url),
-                    request_sent=False,
-                ),
-            ) from exc
+            reason = self._redact(str(exc.os_error.strerror or exc.os_error))
+            failure = APIConnectionError(
+                f"cannot connect: {reason}", method=method, url=str(url), request_sent=False
+            )
         except (aiohttp.ClientError, OSError) as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APIConnectionError(
-                    f"connection failed: {type(exc).__name__}: {exc}",
-                    method=method,
-                    url=str(url),
-                    request_sent=True,
-                ),
-            ) from exc
+            failure = APIConnectionError(
+                f"connection failed: {type(exc).__name__}: {self._redact(str(exc))}",
+                method=method,
+                url=str(url),
+                request_sent=True,
+            )
+        if failure is not None:
+            raise self._failed(method, path, url, started, attempt, failure)
         elapsed = time.perf_counter() - started
         self.stats.responses_by_status[status] += 1
         if status == 429:
@@ -640,14 +615,15 @@ class BaseClient:
         try:
             return _json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            snippet = self._redact(raw[:_SNIPPET_CHARS].decode("utf-8", "replace"))
-            raise ResponseDecodeError(
-                "response is not valid JSON",
-                status=status,
-                snippet=snippet,
-                method=method,
-                url=str(url),
-            ) from None
+            pass  # raised below, with no context: the decoder's error holds the raw body
+        snippet = self._redact(raw[:_SNIPPET_CHARS].decode("utf-8", "replace"))
+        raise ResponseDecodeError(
+            "response is not valid JSON",
+            status=status,
+            snippet=snippet,
+            method=method,
+            url=str(url),
+        )
 
     def _api_error(
         self, method: str, url: URL, status: int, headers: CIMultiDictProxy[str], raw: bytes
