@@ -20,6 +20,7 @@ from yarl import URL
 
 from . import _json
 from ._config import resolve_api_key, resolve_base_url
+from ._deadline import CallDeadline
 from ._paths import render_path
 from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
 from ._redact import REDACTED, redact
@@ -34,6 +35,7 @@ from .errors import (
     APITimeoutError,
     ClientClosedError,
     ConfigurationError,
+    DeadlineExceededError,
     ParameterError,
     ResponseDecodeError,
     error_class_for_status,
@@ -66,9 +68,10 @@ class _Call(NamedTuple):
     url: URL
     body: bytes | None
     headers: dict[str, str] | None
-    timeout: aiohttp.ClientTimeout
+    limits: Timeout
     idempotent: bool
     max_pause: float
+    deadline: CallDeadline | None
 
 
 @attrs.frozen(slots=True)
@@ -98,16 +101,28 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def _to_client_timeout(timeout: float | Timeout | None) -> aiohttp.ClientTimeout:
+_NO_TIMEOUT: Final = Timeout(connect=None, total=None, deadline=None)
+
+
+def _as_timeout(timeout: float | Timeout | None, base: Timeout) -> Timeout:
+    """The :class:`Timeout` meant by a ``timeout=`` value; seconds replace ``base.total``."""
     if timeout is None:
-        return aiohttp.ClientTimeout(total=None, sock_connect=None)
+        return _NO_TIMEOUT
     if isinstance(timeout, Timeout):
-        return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ConfigurationError(
             f"timeout must be a positive number of seconds, a Timeout or None, got {timeout!r}"
         )
-    return aiohttp.ClientTimeout(total=float(timeout), sock_connect=DEFAULT_TIMEOUT.connect)
+    return attrs.evolve(base, total=float(timeout))
+
+
+def _to_client_timeout(timeout: Timeout, remaining: float | None = None) -> aiohttp.ClientTimeout:
+    """aiohttp's limits for one attempt, cut to the ``remaining`` seconds of a deadline."""
+    total = timeout.total
+    if remaining is not None and (total is None or remaining < total):
+        total = max(remaining, 0.001)
+    return aiohttp.ClientTimeout(total=total, sock_connect=timeout.connect)
 
 
 def _encode_body(value: Any) -> bytes:
@@ -183,7 +198,7 @@ class BaseClient:
                 "auth_scheme must be a non-empty string such as 'Bearer', or None"
             )
         self._auth_scheme = auth_scheme.strip() if auth_scheme else None
-        self._timeout = _to_client_timeout(timeout)
+        self._timeout = _as_timeout(timeout, DEFAULT_TIMEOUT)
         if (
             isinstance(max_connections, bool)
             or not isinstance(max_connections, int)
@@ -211,6 +226,7 @@ class BaseClient:
             raise ConfigurationError(f"retry must be a RetryPolicy or None, got {retry!r}")
         self._retry = retry or DEFAULT_RETRY_POLICY
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self._clock: Callable[[], float] = time.monotonic
         self._limiter = self._make_limiter(rate_limit, max_concurrency)
 
     def _make_limiter(
@@ -266,7 +282,7 @@ class BaseClient:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,
-                timeout=self._timeout,
+                timeout=_to_client_timeout(self._timeout),
                 raise_for_status=False,
                 auto_decompress=True,
             )
@@ -373,8 +389,8 @@ class BaseClient:
         body = None if json is None else _encode_body(json)
         headers = self._request_headers(body, extra_headers)
         try:
-            client_timeout = (
-                self._timeout if isinstance(timeout, Unset) else _to_client_timeout(timeout)
+            limits = (
+                self._timeout if isinstance(timeout, Unset) else _as_timeout(timeout, self._timeout)
             )
         except ConfigurationError as exc:
             raise ParameterError("timeout", str(exc)) from None
@@ -388,17 +404,30 @@ class BaseClient:
             url,
             body,
             headers,
-            client_timeout,
+            limits,
             retry_unsafe or method in IDEMPOTENT_METHODS,
             policy.max_retry_after,
+            None if limits.deadline is None else CallDeadline.start(limits.deadline, self._clock),
         )
+        failure: APIError | APIConnectionError
         try:
             return await self._attempt(call, 1)
         except (APIError, APIConnectionError) as exc:
-            if policy.max_retries == 0 or not policy.is_retryable(exc, idempotent=call.idempotent):
-                raise
-            first_error = exc
-        return await self._retry_after_first(call, policy, first_error)
+            failure = exc
+        if policy.max_retries and policy.is_retryable(failure, idempotent=call.idempotent):
+            try:
+                return await self._retry_after_first(call, policy, failure)
+            except (APIError, APIConnectionError) as exc:
+                failure = exc
+        deadline = call.deadline
+        if (
+            deadline is not None
+            and (deadline.stopped_retry or deadline.remaining() <= 0)
+            and policy.is_retryable(failure, idempotent=call.idempotent)
+        ):
+            # It would have been tried again but for the deadline: say so.
+            failure = deadline.exceeded(call.method, str(call.url), idempotent=call.idempotent)
+        raise failure
 
     async def _retry_after_first(
         self, call: _Call, policy: RetryPolicy, first_error: BaseException
@@ -440,17 +469,27 @@ class BaseClient:
             sleep=self._sleep,
             before_sleep=before_sleep,
             random_=random.random,
+            deadline=call.deadline,
         )
         return await retrying(attempt)
 
     async def _attempt(self, call: _Call, attempt: int) -> RawResponse:
         """One attempt through the limiter; ambiguous failures of writes become explicit."""
         limiter = self._limiter
+        deadline = call.deadline
         try:
-            epoch = await limiter.acquire() if limiter is not None else 0
+            epoch = await self._acquire(limiter, call) if limiter is not None else 0
             status = 0
             retry_after = None
             try:
+                remaining = None
+                if deadline is not None:
+                    remaining = deadline.remaining()
+                    if remaining <= 0:
+                        raise deadline.exceeded(
+                            call.method, str(call.url), idempotent=call.idempotent
+                        )
+                    deadline.attempts += 1
                 response = await self._send_once(
                     call.session,
                     call.method,
@@ -458,7 +497,7 @@ class BaseClient:
                     call.url,
                     call.body,
                     call.headers,
-                    call.timeout,
+                    _to_client_timeout(call.limits, remaining),
                     attempt,
                 )
                 status = response.status
@@ -466,6 +505,12 @@ class BaseClient:
             except APIError as exc:
                 status = exc.status
                 retry_after = exc.retry_after
+                if deadline is not None:
+                    deadline.last_error = exc
+                raise
+            except APIConnectionError as exc:
+                if deadline is not None and not isinstance(exc, DeadlineExceededError):
+                    deadline.last_error = exc
                 raise
             finally:
                 if limiter is not None:
@@ -485,6 +530,22 @@ class BaseClient:
                 exc,
             )
             raise AmbiguousWriteError(exc) from exc
+
+    async def _acquire(self, limiter: AdaptiveLimiter, call: _Call) -> int:
+        """Wait for the limiter, no longer than the call's deadline allows."""
+        deadline = call.deadline
+        if deadline is None:
+            return await limiter.acquire()
+        remaining = deadline.remaining()
+        if remaining > 0:
+            waiting = asyncio.timeout(remaining)
+            try:
+                async with waiting:
+                    return await limiter.acquire()
+            except TimeoutError:
+                if not waiting.expired():
+                    raise
+        raise deadline.exceeded(call.method, str(call.url), idempotent=call.idempotent)
 
     def _rate_changed(self, rate: float, reason: str) -> None:
         if reason == "429":
