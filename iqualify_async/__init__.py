@@ -27,6 +27,7 @@ from .errors import (
     RateLimitError,
     ResponseDecodeError,
     ServerError,
+    SharedLimitError,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
+    "SharedLimitError",
     "Timeout",
     "Unset",
     "__version__",

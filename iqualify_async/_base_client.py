@@ -25,6 +25,7 @@ from ._paths import render_path
 from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
 from ._redact import REDACTED, redact
 from ._retry import DEFAULT_RETRY_POLICY, IDEMPOTENT_METHODS, RetryPolicy, retry_reason
+from ._shared_limit import SharedLimiter, check_shared_url, default_name
 from ._stats import ClientStats
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, TimeoutArg, Unset
 from ._version import __version__
@@ -231,7 +232,7 @@ class BaseClient:
 
     def _make_limiter(
         self, rate_limit: RateLimit | None, max_concurrency: int | Unset | None
-    ) -> AdaptiveLimiter | None:
+    ) -> AdaptiveLimiter | SharedLimiter | None:
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise ConfigurationError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
         if not isinstance(max_concurrency, Unset):
@@ -244,6 +245,14 @@ class BaseClient:
             rate_limit.max_concurrency is None and rate_limit.requests_per_second is None
         ):
             return None
+        if rate_limit.shared is not None:
+            check_shared_url(rate_limit.shared)
+            return SharedLimiter(
+                rate_limit,
+                name=rate_limit.name or default_name(self._base_str, self._api_key),
+                on_rate_change=self._rate_changed,
+                stats=self.stats,
+            )
         return AdaptiveLimiter(rate_limit, on_rate_change=self._rate_changed, stats=self.stats)
 
     @property
@@ -299,6 +308,8 @@ class BaseClient:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        if isinstance(self._limiter, SharedLimiter):
+            await self._limiter.aclose()
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -531,7 +542,7 @@ class BaseClient:
             )
             raise AmbiguousWriteError(exc) from exc
 
-    async def _acquire(self, limiter: AdaptiveLimiter, call: _Call) -> int:
+    async def _acquire(self, limiter: AdaptiveLimiter | SharedLimiter, call: _Call) -> int:
         """Wait for the limiter, no longer than the call's deadline allows."""
         deadline = call.deadline
         if deadline is None:

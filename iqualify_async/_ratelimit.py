@@ -44,6 +44,17 @@ def _check_positive(instance: Any, attribute: Any, value: float) -> None:
         raise ValueError(f"RateLimit.{attribute.name} must be a positive number")
 
 
+def _check_store_error(instance: Any, attribute: Any, value: str) -> None:
+    if value not in ("fallback", "raise"):
+        raise ValueError(f"RateLimit.on_store_error must be 'fallback' or 'raise', got {value!r}")
+
+
+def _safe_url(url: str | None) -> str | None:
+    from ._shared_limit import safe_url
+
+    return None if url is None else safe_url(url)
+
+
 def _check_positive_int_or_none(instance: Any, attribute: Any, value: int | None) -> None:
     if value is None:
         return
@@ -77,6 +88,13 @@ class RateLimit:
       ``increase`` (5%) of itself per second, a step that doubles every ``recovery_time``
       without a 429; never above ``requests_per_second``. ``increase=0`` keeps the lowered
       rate.
+
+    Shared by several processes (``shared="redis://host:6379/0"``, needs the ``redis`` extra):
+    the budget, the adaptive rate and any pause live in Redis under ``name`` (default: the
+    base URL and a digest of the API key); ``max_concurrency`` stays per process. While Redis
+    is unreachable each process limits itself to ``requests_per_second / expected_processes``
+    (one WARNING, back to shared when Redis is), or raises
+    :class:`~iqualify_async.SharedLimitError` with ``on_store_error="raise"``.
     """
 
     max_concurrency: int | None = attrs.field(default=10, validator=_check_positive_int_or_none)
@@ -88,6 +106,14 @@ class RateLimit:
     min_rate: float = attrs.field(default=0.5, validator=_check_positive_or_none)
     pause_without_retry_after: float = attrs.field(default=1.0, validator=_check_non_negative)
     recovery_time: float = attrs.field(default=1.0, validator=_check_positive)
+    shared: str | None = attrs.field(default=None, repr=lambda url: repr(_safe_url(url)))
+    name: str | None = None
+    expected_processes: int = attrs.field(default=1, validator=_check_positive_int_or_none)
+    on_store_error: str = attrs.field(default="fallback", validator=_check_store_error)
+
+    def __attrs_post_init__(self) -> None:
+        if self.shared is not None and self.requests_per_second is None:
+            raise ValueError("RateLimit.shared needs requests_per_second: the budget to share")
 
 
 DEFAULT_RATE_LIMIT: Final = RateLimit()

@@ -27,6 +27,7 @@ __all__ = [
     "RateLimitError",
     "ResponseDecodeError",
     "ServerError",
+    "SharedLimitError",
     "error_class_for_status",
 ]
 
@@ -37,6 +38,10 @@ class IQualifyError(Exception):
 
 class ConfigurationError(IQualifyError, ValueError):
     """A client setting is missing or not acceptable (API key, base URL, ...)."""
+
+
+class SharedLimitError(IQualifyError):
+    """The Redis store of a shared rate limit is unreachable and ``on_store_error="raise"``."""
 
 
 class ClientClosedError(IQualifyError, RuntimeError):

@@ -1,0 +1,413 @@
+"""A rate limit shared through Redis by every process that uses one API key.
+
+The budget (a token bucket), the adaptive rate and any ``Retry-After`` pause live in one Redis
+hash, changed only by two small Lua scripts, so every change is atomic and seen by every
+process at its next round trip. Tokens are taken in small leases (a few at a time, valid
+for a fraction of a second), so a busy process does not pay a round trip per request.
+Successes are counted locally and reported with the next lease; a 429 is reported at once.
+The in-flight cap stays per process.
+
+When Redis cannot be reached the limiter falls back to a local :class:`AdaptiveLimiter` at
+``requests_per_second / expected_processes``, logs one WARNING, and tries Redis again every
+second; ``on_store_error="raise"`` raises :class:`SharedLimitError` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+from yarl import URL
+
+from ._stats import ClientStats
+from .errors import ConfigurationError, SharedLimitError
+
+if TYPE_CHECKING:
+    from ._ratelimit import AdaptiveLimiter, RateLimit, RateListener
+
+logger: Final = logging.getLogger("iqualify_async")
+
+KEY_PREFIX: Final = "iqualify-async:rate:"
+LEASE_SECONDS: Final = 0.05
+"""A lease holds at most this many seconds' worth of the shared rate (at least one token)."""
+LEASE_TTL: Final = 0.25
+"""Leased tokens not used within this many seconds are dropped (the budget stays honest)."""
+RECHECK_SECONDS: Final = 1.0
+"""While Redis is unreachable it is tried again this often."""
+STORE_TIMEOUT: Final = 0.25
+"""Seconds a Redis connection or command may take before the store counts as unreachable."""
+_MAX_SLEEP: Final = 0.5
+_STATE_TTL_MS: Final = 3_600_000
+
+# Shared state: rate, tokens, ts (refill time), paused (until), epoch (of the last slowdown),
+# target (fast recovery up to it), succ (a success seen in this epoch), probe (probing since).
+_PROLOGUE: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local k = KEYS[1]
+local ceiling = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local s = redis.call('HMGET', k, 'rate', 'tokens', 'ts', 'paused', 'epoch', 'target', 'succ',
+                     'probe')
+local rate = tonumber(s[1]) or ceiling
+local tokens = tonumber(s[2]) or burst
+local ts = tonumber(s[3]) or now
+local paused = tonumber(s[4]) or 0
+local epoch = tonumber(s[5]) or 0
+local target = tonumber(s[6]) or ceiling
+local succ = tonumber(s[7]) or 0
+local probe = tonumber(s[8]) or -1
+"""
+_EPILOGUE: Final = """
+redis.call('HSET', k, 'rate', tostring(rate), 'tokens', tostring(tokens), 'ts', tostring(ts),
+           'paused', tostring(paused), 'epoch', epoch, 'target', tostring(target),
+           'succ', succ, 'probe', tostring(probe))
+redis.call('PEXPIRE', k, tonumber(ARGV[3]))
+"""
+
+# ARGV: ceiling, burst, ttl_ms, want, successes, success_epoch, increase, recovery_time
+TAKE_SCRIPT: Final = (
+    _PROLOGUE
+    + """
+local n = tonumber(ARGV[5])
+if n > 0 then
+  if tonumber(ARGV[6]) == epoch then succ = 1 end
+  local increase = tonumber(ARGV[7])
+  local recovery = tonumber(ARGV[8])
+  if increase > 0 and rate < ceiling then
+    for i = 1, n do
+      if rate < target then
+        rate = math.min(target, rate + math.log(2) / recovery)
+      else
+        if probe < 0 then probe = now end
+        rate = rate + increase * 2 ^ math.min(20, (now - probe) / recovery)
+      end
+    end
+    rate = math.min(ceiling, rate)
+  end
+end
+local capacity = math.max(1, burst * rate / ceiling)
+local granted = 0
+local wait = 0
+if now < paused then
+  wait = paused - now
+else
+  if now > ts then tokens = math.min(capacity, tokens + (now - ts) * rate) end
+  ts = math.max(ts, now)
+  granted = math.min(tonumber(ARGV[4]), math.floor(tokens + 0.000001))
+  if granted > 0 then
+    tokens = tokens - granted
+  else
+    wait = (1 - tokens) / rate
+  end
+end
+"""
+    + _EPILOGUE
+    + "return {granted, tostring(wait), epoch, tostring(rate)}\n"
+)
+
+# ARGV: ceiling, burst, ttl_ms, epoch, pause, decrease_factor, min_rate
+LIMITED_SCRIPT: Final = (
+    _PROLOGUE
+    + """
+if tonumber(ARGV[4]) ~= epoch then
+  return {0, tostring(rate), epoch}
+end
+local before = rate
+rate = math.max(math.min(tonumber(ARGV[7]), ceiling), before * tonumber(ARGV[6]))
+if succ == 1 then target = 0.9 * before end
+succ = 0
+probe = -1
+epoch = epoch + 1
+paused = math.max(paused, now + tonumber(ARGV[5]))
+tokens = 0
+ts = paused
+"""
+    + _EPILOGUE
+    + "return {1, tostring(rate), epoch}\n"
+)
+
+
+def default_name(base_url: str, api_key: str) -> str:
+    """The shared limit's name: the base URL and a digest of the key, never the key."""
+    return f"{base_url}#{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its password, for reprs and messages."""
+    try:
+        parsed = URL(url)
+    except (TypeError, ValueError):
+        return "<invalid URL>"
+    return str(parsed.with_password(None)) if parsed.password else url
+
+
+def check_shared_url(url: str) -> None:
+    """A clear error now for a URL or an environment that cannot work."""
+    parsed = URL(url)
+    if parsed.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigurationError(f"RateLimit.shared must be a redis:// URL, got {safe_url(url)!r}")
+    try:
+        import redis.asyncio  # noqa: F401
+    except ImportError:
+        raise ConfigurationError(
+            "RateLimit(shared=...) needs redis-py: pip install 'iqualify-async[redis]'"
+        ) from None
+
+
+class SharedLimiter:
+    """Applies a :class:`RateLimit` with ``shared=``; the same interface as AdaptiveLimiter."""
+
+    def __init__(
+        self,
+        settings: RateLimit,
+        *,
+        name: str,
+        on_rate_change: RateListener | None = None,
+        stats: ClientStats | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        from ._ratelimit import AdaptiveLimiter
+
+        assert settings.shared is not None and settings.requests_per_second is not None
+        self.settings = settings
+        self.stats = stats if stats is not None else ClientStats()
+        self.key = KEY_PREFIX + name
+        self._url = settings.shared
+        self._clock = clock
+        self._sleep = sleep
+        self._on_rate_change = on_rate_change
+        concurrency = settings.max_concurrency
+        self._slots = asyncio.Semaphore(concurrency) if concurrency is not None else None
+        self._ceiling = float(settings.requests_per_second)
+        self._rate = self._ceiling
+        local = attrs.evolve(
+            settings,
+            max_concurrency=None,
+            requests_per_second=self._ceiling / settings.expected_processes,
+            shared=None,
+        )
+        self._fallback: AdaptiveLimiter = AdaptiveLimiter(
+            local, on_rate_change=on_rate_change, clock=clock, sleep=sleep, stats=self.stats
+        )
+        self._lock = asyncio.Lock()
+        self._leased = 0
+        self._lease_epoch = 0
+        self._lease_expires = 0.0
+        self._waiting = 0
+        self._successes = 0
+        self._success_epoch = 0
+        self._down_until = float("-inf")
+        self._outage = False
+        self._redis: Any = None
+        self._scripts: tuple[Any, Any] | None = None
+        self._reports: set[asyncio.Task[None]] = set()
+
+    # -- what the client reads ----------------------------------------------------------
+
+    @property
+    def rate(self) -> float | None:
+        """The shared rate last seen (the local fallback's while Redis is unreachable)."""
+        return self._fallback.rate if self._outage else self._rate
+
+    @property
+    def shared(self) -> bool:
+        """Whether the limit is taken from Redis now (``False`` while falling back)."""
+        return not self._outage
+
+    @property
+    def in_flight(self) -> int:
+        slots, cap = self._slots, self.settings.max_concurrency
+        return 0 if slots is None or cap is None else cap - slots._value
+
+    # -- acquire / release ----------------------------------------------------------------
+
+    async def acquire(self) -> int:
+        """Wait for a slot and a token; returns the epoch to give back to :meth:`release`.
+
+        Epochs of tokens from the local fallback are negative (``-1 - epoch``).
+        """
+        slots = self._slots
+        if slots is not None:
+            await slots.acquire()
+        try:
+            return await self._token()
+        except BaseException:
+            if slots is not None:
+                slots.release()
+            raise
+
+    def release(self, status: int, epoch: int, retry_after: float | None = None) -> None:
+        """Give back the slot; ``status`` is the HTTP answer (0 for none) of the request."""
+        if self._slots is not None:
+            self._slots.release()
+        if epoch < 0:
+            self._fallback.release(status, -1 - epoch, retry_after)
+            return
+        if not self.settings.adaptive:
+            return
+        if status == 429:
+            self._leased = 0  # this process stops at once; the others at their next lease
+            pause = self.settings.pause_without_retry_after if retry_after is None else retry_after
+            self._report(self._limited(epoch, pause if pause >= 0 else 0.0))
+        elif 0 < status < 429:
+            if epoch != self._success_epoch:
+                self._success_epoch, self._successes = epoch, 0
+            self._successes += 1
+
+    async def aclose(self) -> None:
+        """Wait for pending reports and close the Redis connection."""
+        if self._reports:
+            await asyncio.gather(*self._reports, return_exceptions=True)
+        client, self._redis, self._scripts = self._redis, None, None
+        if client is not None:
+            await client.aclose()
+
+    # -- internals ------------------------------------------------------------------------
+
+    async def _token(self) -> int:
+        self._waiting += 1
+        started = self._clock()
+        waited = False
+        try:
+            while True:
+                if self._leased > 0 and self._clock() < self._lease_expires:
+                    self._leased -= 1
+                    return self._lease_epoch
+                if self._clock() < self._down_until:
+                    return -1 - await self._fallback.acquire()
+                wait = await self._lease()
+                if wait > 0:
+                    waited = True
+                    await self._sleep(min(wait, _MAX_SLEEP))
+        finally:
+            self._waiting -= 1
+            if waited:
+                self.stats.throttled += 1
+                self.stats.wait_seconds += self._clock() - started
+
+    async def _lease(self) -> float:
+        """Take a lease of tokens from Redis; returns how long to wait when none was granted."""
+        async with self._lock:
+            if self._leased > 0 and self._clock() < self._lease_expires:
+                return 0.0
+            settings = self.settings
+            lease_max = max(1, min(settings.burst, math.floor(self._rate * LEASE_SECONDS)))
+            want = max(1, min(self._waiting, lease_max))
+            successes, self._successes = self._successes, 0
+            failure: Exception | None = None
+            try:
+                take, _ = self._store()
+                granted, wait, epoch, rate = await take(
+                    keys=[self.key],
+                    args=[
+                        self._ceiling,
+                        settings.burst,
+                        _STATE_TTL_MS,
+                        want,
+                        successes,
+                        self._success_epoch,
+                        settings.increase,
+                        settings.recovery_time,
+                    ],
+                )
+            except Exception as exc:  # any failure of the store: never hang, never lose a call
+                failure = exc
+            if failure is not None:
+                self._store_failed(failure)  # raised here, with no store error chained
+                return 0.0
+            self._store_back()
+            self._seen_rate(float(rate))
+            if int(granted) > 0:
+                self._leased = int(granted)
+                self._lease_epoch = int(epoch)
+                self._lease_expires = self._clock() + LEASE_TTL
+                return 0.0
+            return max(float(wait), 0.001)
+
+    async def _limited(self, epoch: int, pause: float) -> None:
+        settings = self.settings
+        failure: Exception | None = None
+        try:
+            _, limited = self._store()
+            applied, rate, _ = await limited(
+                keys=[self.key],
+                args=[
+                    self._ceiling,
+                    settings.burst,
+                    _STATE_TTL_MS,
+                    epoch,
+                    pause,
+                    settings.decrease_factor,
+                    settings.min_rate,
+                ],
+            )
+        except Exception as exc:
+            failure = exc
+        if failure is not None:
+            self._store_failed(failure, raising=False)
+            return
+        self._rate = float(rate)
+        if int(applied):
+            self.stats.rate_decreases += 1
+            if self._on_rate_change is not None:
+                self._on_rate_change(self._rate, "429")
+
+    def _report(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    def _store(self) -> tuple[Any, Any]:
+        if self._scripts is None:
+            import redis.asyncio
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            self._redis = redis.asyncio.Redis.from_url(
+                self._url,
+                socket_timeout=STORE_TIMEOUT,
+                socket_connect_timeout=STORE_TIMEOUT,
+                retry=Retry(NoBackoff(), 0),
+            )
+            self._scripts = (
+                self._redis.register_script(TAKE_SCRIPT),
+                self._redis.register_script(LIMITED_SCRIPT),
+            )
+        return self._scripts
+
+    def _store_failed(self, exc: BaseException, *, raising: bool = True) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        where = safe_url(self._url)
+        if self.settings.on_store_error == "raise" and raising:
+            raise SharedLimitError(f"shared rate limit store {where} unreachable ({reason})")
+        self._down_until = self._clock() + RECHECK_SECONDS
+        if not self._outage:
+            self._outage = True
+            logger.warning(
+                "shared rate limit: %s unreachable (%s); limiting this process alone at "
+                "%.2f requests/s until it is back",
+                where,
+                reason,
+                self._fallback.rate or 0.0,
+            )
+
+    def _store_back(self) -> None:
+        if self._outage:
+            self._outage = False
+            logger.info("shared rate limit: %s reachable again", safe_url(self._url))
+
+    def _seen_rate(self, rate: float) -> None:
+        before, self._rate = self._rate, rate
+        if rate >= self._ceiling > before and self._on_rate_change is not None:
+            self._on_rate_change(rate, "recovered")
+
+
+__all__ = ["SharedLimiter", "check_shared_url", "default_name", "safe_url"]
