@@ -36,6 +36,8 @@ logger: Final = logging.getLogger("iqualify_async")
 KEY_PREFIX: Final = "iqualify-async:rate:"
 LEASE_SECONDS: Final = 0.05
 """A lease holds at most this many seconds' worth of the shared rate (at least one token)."""
+LEASE_MAX: Final = 5
+"""... and never more than this many tokens."""
 LEASE_TTL: Final = 0.25
 """Leased tokens not used within this many seconds are dropped (the budget stays honest)."""
 RECHECK_SECONDS: Final = 1.0
@@ -209,6 +211,8 @@ class SharedLimiter:
         self._redis: Any = None
         self._scripts: tuple[Any, Any] | None = None
         self._reports: set[asyncio.Task[None]] = set()
+        self.round_trips = 0
+        """Redis calls made so far (leases and 429 reports)."""
 
     # -- what the client reads ----------------------------------------------------------
 
@@ -299,10 +303,13 @@ class SharedLimiter:
             if self._leased > 0 and self._clock() < self._lease_expires:
                 return 0.0
             settings = self.settings
-            lease_max = max(1, min(settings.burst, math.floor(self._rate * LEASE_SECONDS)))
+            lease_max = max(
+                1, min(settings.burst, LEASE_MAX, math.floor(self._rate * LEASE_SECONDS))
+            )
             want = max(1, min(self._waiting, lease_max))
             successes, self._successes = self._successes, 0
             failure: Exception | None = None
+            self.round_trips += 1
             try:
                 take, _ = self._store()
                 granted, wait, epoch, rate = await take(
@@ -335,6 +342,7 @@ class SharedLimiter:
     async def _limited(self, epoch: int, pause: float) -> None:
         settings = self.settings
         failure: Exception | None = None
+        self.round_trips += 1
         try:
             _, limited = self._store()
             applied, rate, _ = await limited(
