@@ -91,7 +91,9 @@ class RateLimit:
 
     Shared by several processes (``shared="redis://host:6379/0"``, needs the ``redis`` extra):
     the budget, the adaptive rate and any pause live in Redis under ``name`` (default: the
-    base URL and a digest of the API key); ``max_concurrency`` stays per process. While Redis
+    base URL and a digest of the API key); ``max_concurrency`` stays per process, and
+    ``shared_concurrency`` caps the requests in flight across all of them (slots held by a
+    process that died are freed after ``slot_ttl`` seconds, 90). While Redis
     is unreachable each process limits itself to ``requests_per_second / expected_processes``
     (one WARNING, back to shared when Redis is), or raises
     :class:`~iqualify_async.SharedLimitError` with ``on_store_error="raise"``.
@@ -110,10 +112,16 @@ class RateLimit:
     name: str | None = None
     expected_processes: int = attrs.field(default=1, validator=_check_positive_int_or_none)
     on_store_error: str = attrs.field(default="fallback", validator=_check_store_error)
+    shared_concurrency: int | None = attrs.field(
+        default=None, validator=_check_positive_int_or_none
+    )
+    slot_ttl: float = attrs.field(default=90.0, validator=_check_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.shared is not None and self.requests_per_second is None:
             raise ValueError("RateLimit.shared needs requests_per_second: the budget to share")
+        if self.shared_concurrency is not None and self.shared is None:
+            raise ValueError("RateLimit.shared_concurrency needs shared=: a Redis URL")
 
 
 DEFAULT_RATE_LIMIT: Final = RateLimit()

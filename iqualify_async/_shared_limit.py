@@ -19,6 +19,7 @@ import hashlib
 import logging
 import math
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -136,6 +137,22 @@ ts = paused
 )
 
 
+# KEYS[1]: the sorted set of held slots (member: holder id, score: expiry). ARGV: cap, ttl, id
+SLOT_SCRIPT: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000) + 1000)
+  return 1
+end
+return 0
+"""
+_SLOT_POLL: Final = (0.005, 0.1)
+"""A process waiting for a shared slot polls Redis from every 5 ms up to every 100 ms."""
+
+
 def default_name(base_url: str, api_key: str) -> str:
     """The shared limit's name: the base URL and a digest of the key, never the key."""
     return f"{base_url}#{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
@@ -195,6 +212,7 @@ class SharedLimiter:
             max_concurrency=None,
             requests_per_second=self._ceiling / settings.expected_processes,
             shared=None,
+            shared_concurrency=None,
         )
         self._fallback: AdaptiveLimiter = AdaptiveLimiter(
             local, on_rate_change=on_rate_change, clock=clock, sleep=sleep, stats=self.stats
@@ -209,8 +227,13 @@ class SharedLimiter:
         self._down_until = float("-inf")
         self._outage = False
         self._redis: Any = None
-        self._scripts: tuple[Any, Any] | None = None
+        self._scripts: tuple[Any, Any, Any] | None = None
         self._reports: set[asyncio.Task[None]] = set()
+        self._cap = settings.shared_concurrency
+        self._slots_key = self.key + ":slots"
+        self._held: list[str | None] = []  # shared slots held (None: a fallback slot)
+        local_cap = math.ceil((self._cap or 1) / settings.expected_processes)
+        self._fallback_slots = asyncio.Semaphore(local_cap)
         self.round_trips = 0
         """Redis calls made so far (leases and 429 reports)."""
 
@@ -242,7 +265,13 @@ class SharedLimiter:
         if slots is not None:
             await slots.acquire()
         try:
-            return await self._token()
+            if self._cap is not None:
+                self._held.append(await self._shared_slot())
+            try:
+                return await self._token()
+            except BaseException:
+                self._free_slot()
+                raise
         except BaseException:
             if slots is not None:
                 slots.release()
@@ -252,6 +281,7 @@ class SharedLimiter:
         """Give back the slot; ``status`` is the HTTP answer (0 for none) of the request."""
         if self._slots is not None:
             self._slots.release()
+        self._free_slot()
         if epoch < 0:
             self._fallback.release(status, -1 - epoch, retry_after)
             return
@@ -265,6 +295,49 @@ class SharedLimiter:
             if epoch != self._success_epoch:
                 self._success_epoch, self._successes = epoch, 0
             self._successes += 1
+
+    async def _shared_slot(self) -> str | None:
+        """Hold one of the ``shared_concurrency`` slots (``None``: a local one, Redis being down)."""
+        cap = self._cap
+        assert cap is not None
+        delay = _SLOT_POLL[0]
+        while True:
+            if self._clock() < self._down_until:
+                await self._fallback_slots.acquire()
+                return None
+            holder = uuid.uuid4().hex
+            self.round_trips += 1
+            failure: Exception | None = None
+            try:
+                got = await self._store()[2](
+                    keys=[self._slots_key], args=[cap, self.settings.slot_ttl, holder]
+                )
+            except Exception as exc:
+                failure = exc
+            if failure is not None:
+                self._store_failed(failure)
+                continue
+            self._store_back()
+            if int(got):
+                return holder
+            await self._sleep(delay)
+            delay = min(2 * delay, _SLOT_POLL[1])
+
+    def _free_slot(self) -> None:
+        if self._cap is None or not self._held:
+            return
+        holder = self._held.pop()  # slots are interchangeable: any of ours will do
+        if holder is None:
+            self._fallback_slots.release()
+        else:
+            self._report(self._remove_holder(holder))
+
+    async def _remove_holder(self, holder: str) -> None:
+        self.round_trips += 1
+        try:
+            await self._redis.zrem(self._slots_key, holder)
+        except Exception:  # its lease expires after slot_ttl anyway
+            logger.debug("could not free a shared slot; it expires on its own", exc_info=True)
 
     async def aclose(self) -> None:
         """Wait for pending reports and close the Redis connection."""
@@ -311,7 +384,7 @@ class SharedLimiter:
             failure: Exception | None = None
             self.round_trips += 1
             try:
-                take, _ = self._store()
+                take = self._store()[0]
                 granted, wait, epoch, rate = await take(
                     keys=[self.key],
                     args=[
@@ -344,7 +417,7 @@ class SharedLimiter:
         failure: Exception | None = None
         self.round_trips += 1
         try:
-            _, limited = self._store()
+            limited = self._store()[1]
             applied, rate, _ = await limited(
                 keys=[self.key],
                 args=[
@@ -373,7 +446,7 @@ class SharedLimiter:
         self._reports.add(task)
         task.add_done_callback(self._reports.discard)
 
-    def _store(self) -> tuple[Any, Any]:
+    def _store(self) -> tuple[Any, Any, Any]:
         if self._scripts is None:
             import redis.asyncio
             from redis.asyncio.retry import Retry
@@ -388,6 +461,7 @@ class SharedLimiter:
             self._scripts = (
                 self._redis.register_script(TAKE_SCRIPT),
                 self._redis.register_script(LIMITED_SCRIPT),
+                self._redis.register_script(SLOT_SCRIPT),
             )
         return self._scripts
 

@@ -213,3 +213,53 @@ def test_without_redis_the_tests_skip_saying_how_to_run_unless_required(
     monkeypatch.setenv(_redis_service.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="IQUALIFY_REQUIRE_SERVICES=1 but Redis"):
         _redis_service.require_redis()
+
+
+async def test_shared_concurrency_caps_requests_in_flight_across_processes(
+    redis_name: str,  # noqa: F811
+) -> None:
+    a = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=2)
+    b = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=2)
+    try:
+        held = [await a.acquire(), await a.acquire()]
+        waiting = asyncio.ensure_future(b.acquire())
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # both slots are held by the other process
+        a.release(200, held.pop())
+        epoch = await asyncio.wait_for(waiting, 1.0)
+        b.release(200, epoch)
+        a.release(200, held.pop())
+        await asyncio.gather(*a._reports, *b._reports)
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_a_dead_holders_slot_is_freed_after_slot_ttl(redis_name: str) -> None:  # noqa: F811
+    dead = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=1, slot_ttl=0.3)
+    alive = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=1)
+    try:
+        await dead.acquire()  # and never released: its process "died"
+        started = time.monotonic()
+        alive.release(200, await asyncio.wait_for(alive.acquire(), 2.0))
+        assert 0.2 <= time.monotonic() - started < 1.5
+    finally:
+        await dead.aclose()
+        await alive.aclose()
+
+
+async def test_shared_concurrency_falls_back_to_a_local_share(server: RecordingServer) -> None:
+    limit = RateLimit(
+        shared=DEAD_REDIS, requests_per_second=100, shared_concurrency=4, expected_processes=2
+    )
+    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+        limiter = iq._limiter
+        assert isinstance(limiter, SharedLimiter)
+        held = [await limiter.acquire(), await limiter.acquire()]  # 4 / 2 processes
+        third = asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0.05)
+        assert not third.done()
+        limiter.release(200, held.pop())
+        limiter.release(200, await asyncio.wait_for(third, 1.0))
+        limiter.release(200, held.pop())
+        assert await iq.request("GET", "/org") == {}
