@@ -115,13 +115,14 @@ end
     + "return {granted, tostring(wait), epoch, tostring(rate)}\n"
 )
 
-# ARGV: ceiling, burst, ttl_ms, epoch, pause, decrease_factor, min_rate
+# ARGV: ceiling, burst, ttl_ms, epoch, pause, decrease_factor, min_rate, successes_in_epoch
 LIMITED_SCRIPT: Final = (
     _PROLOGUE
     + """
 if tonumber(ARGV[4]) ~= epoch then
   return {0, tostring(rate), epoch}
 end
+if tonumber(ARGV[8]) > 0 then succ = 1 end
 local before = rate
 rate = math.max(math.min(tonumber(ARGV[7]), ceiling), before * tonumber(ARGV[6]))
 if succ == 1 then target = 0.9 * before end
@@ -428,6 +429,7 @@ class SharedLimiter:
                     pause,
                     settings.decrease_factor,
                     settings.min_rate,
+                    self._successes if self._success_epoch == epoch else 0,
                 ],
             )
         except Exception as exc:

@@ -263,3 +263,25 @@ async def test_shared_concurrency_falls_back_to_a_local_share(server: RecordingS
         limiter.release(200, await asyncio.wait_for(third, 1.0))
         limiter.release(200, held.pop())
         assert await iq.request("GET", "/org") == {}
+
+
+async def test_recovery_is_shared_and_fast(redis_name: str) -> None:  # noqa: F811
+    a = shared_limiter(redis_name, requests_per_second=50, burst=5)
+    b = shared_limiter(redis_name, requests_per_second=50, burst=5)
+    try:
+        a.release(200, await a.acquire())
+        a.release(429, await a.acquire(), retry_after=0.0)
+        await asyncio.gather(*a._reports)
+        assert a.rate == pytest.approx(30.0)
+        started = time.monotonic()
+        b.release(200, await b.acquire())
+        assert b.rate == pytest.approx(30.0)  # the other process saw the slowdown
+        while (b.rate or 0.0) < 45.0 and time.monotonic() - started < 3.0:
+            b.release(200, await b.acquire())  # the other process's successes lift the rate
+        assert b.rate == pytest.approx(45.0, abs=0.5)  # 90% of the rate that met the 429
+        assert time.monotonic() - started < 1.5
+        a.release(200, await a.acquire())
+        assert a.rate == pytest.approx(45.0, abs=1.0)  # seen by the first process too
+    finally:
+        await a.aclose()
+        await b.aclose()
