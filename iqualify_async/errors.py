@@ -216,7 +216,10 @@ class DeadlineExceededError(APITimeoutError):
             what = f"after {attempts} attempt{'s' if attempts > 1 else ''} in {elapsed:.2f} s"
         else:
             what = f"after {elapsed:.2f} s waiting for the rate limiter, before any attempt"
-        last = f" (last: {last_error})" if last_error is not None else ""
+        last = ""
+        if last_error is not None:
+            text = str(last_error).removesuffix(f" ({method} {url})")  # said once, below
+            last = f" (last: {text})"
         super().__init__(
             f"deadline of {deadline:g} s passed {what}{last}",
             method=method,
