@@ -86,7 +86,7 @@ async def test_limiter_waits_count_against_the_deadline(server: RecordingServer)
         took = time.monotonic() - started
         with pytest.raises(DeadlineExceededError) as write_info:
             await iq.request("POST", "/things", json={}, timeout=Timeout(deadline=0.05))
-    assert 0.15 < took < 1.0
+    assert 0.15 < took < 2.5  # not the 30 s pause
     assert info.value.attempts == 0 and info.value.request_sent is False
     assert "waiting for the rate limiter, before any attempt" in str(info.value)
     assert write_info.value.request_sent is False  # nothing was sent: safe to send again
@@ -109,7 +109,7 @@ async def test_the_last_attempt_is_cut_short_at_the_deadline(
         took = time.monotonic() - started
         with pytest.raises(AmbiguousWriteError):  # a write cut short may have been applied
             await iq.request("POST", "/things", json={})
-    assert 0.25 < took < 1.5
+    assert 0.25 < took < 2.5  # not the 60 s per-attempt limit
     assert info.value.attempts == 1 and "request timed out" in str(info.value)
 
 

@@ -58,7 +58,7 @@ async def test_huge_advice_raises_at_once_and_the_next_call_is_not_held(
         assert retry_after is not None and retry_after >= at_least
         started = time.monotonic()
         assert await asyncio.wait_for(iq.request("GET", "/org"), 5) == {"ok": 2}
-        assert time.monotonic() - started < CAP + 0.5
+        assert time.monotonic() - started < CAP + 1.5  # not 999999 s: paused CAP at most
     assert len(server.requests) == 2
 
 
@@ -80,5 +80,5 @@ async def test_negative_nan_garbage_and_past_advice_retry_promptly(
     async with client(server) as iq:
         started = time.monotonic()
         assert await asyncio.wait_for(iq.request("GET", "/org"), 5) == {"ok": 2}
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1.5
         assert iq.stats.retries_by_reason["429"] == 1
