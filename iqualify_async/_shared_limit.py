@@ -20,6 +20,7 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -219,9 +220,9 @@ class SharedLimiter:
             local, on_rate_change=on_rate_change, clock=clock, sleep=sleep, stats=self.stats
         )
         self._lock = asyncio.Lock()
-        self._leased = 0
-        self._lease_epoch = 0
-        self._lease_expires = 0.0
+        self._leases: deque[list[float]] = deque()  # [epoch, tokens left, expiry] each
+        self._prefetch: asyncio.Task[None] | None = None
+        self._budget_to_spare = False  # the last lease got all it asked for
         self._waiting = 0
         self._successes = 0
         self._success_epoch = 0
@@ -289,7 +290,7 @@ class SharedLimiter:
         if not self.settings.adaptive:
             return
         if status == 429:
-            self._leased = 0  # this process stops at once; the others at their next lease
+            self._leases.clear()  # this process stops at once; the others at their next lease
             pause = self.settings.pause_without_retry_after if retry_after is None else retry_after
             self._report(self._limited(epoch, pause if pause >= 0 else 0.0))
         elif 0 < status < 429:
@@ -342,6 +343,8 @@ class SharedLimiter:
 
     async def aclose(self) -> None:
         """Wait for pending reports and close the Redis connection."""
+        if self._prefetch is not None:
+            await asyncio.gather(self._prefetch, return_exceptions=True)
         if self._reports:
             await asyncio.gather(*self._reports, return_exceptions=True)
         client, self._redis, self._scripts = self._redis, None, None
@@ -356,9 +359,10 @@ class SharedLimiter:
         waited = False
         try:
             while True:
-                if self._leased > 0 and self._clock() < self._lease_expires:
-                    self._leased -= 1
-                    return self._lease_epoch
+                epoch = self._take_leased()
+                if epoch is not None:
+                    self._maybe_prefetch()
+                    return epoch
                 if self._clock() < self._down_until:
                     return -1 - await self._fallback.acquire()
                 wait = await self._lease()
@@ -371,10 +375,50 @@ class SharedLimiter:
                 self.stats.throttled += 1
                 self.stats.wait_seconds += self._clock() - started
 
-    async def _lease(self) -> float:
+    def _take_leased(self) -> int | None:
+        """A token from the leases in hand (their epoch), or ``None``."""
+        now = self._clock()
+        leases = self._leases
+        while leases:
+            lease = leases[0]
+            if lease[2] <= now or lease[1] < 1:
+                leases.popleft()
+                continue
+            lease[1] -= 1
+            return int(lease[0])
+        return None
+
+    def _in_hand(self) -> int:
+        now = self._clock()
+        return sum(int(lease[1]) for lease in self._leases if lease[2] > now)
+
+    def _maybe_prefetch(self) -> None:
+        """Lease more in the background when the tokens in hand will not serve who waits.
+
+        Only while the budget has tokens to spare: when it is the limit, waiting tasks lease
+        in turn and sleep until the next token, with no extra round trips.
+        """
+        if (
+            self._budget_to_spare
+            and self._prefetch is None
+            and not self._outage
+            and self._waiting > self._in_hand()
+        ):
+            self._prefetch = asyncio.ensure_future(self._prefetch_lease())
+
+    async def _prefetch_lease(self) -> None:
+        try:
+            await self._lease(prefetch=True)
+        except SharedLimitError:
+            pass  # the next call that needs a token raises it
+        finally:
+            self._prefetch = None
+
+    async def _lease(self, *, prefetch: bool = False) -> float:
         """Take a lease of tokens from Redis; returns how long to wait when none was granted."""
         async with self._lock:
-            if self._leased > 0 and self._clock() < self._lease_expires:
+            in_hand = self._in_hand()
+            if in_hand and (not prefetch or in_hand >= self._waiting):
                 return 0.0
             settings = self.settings
             lease_max = max(
@@ -406,10 +450,9 @@ class SharedLimiter:
                 return 0.0
             self._store_back()
             self._seen_rate(float(rate))
+            self._budget_to_spare = int(granted) >= want
             if int(granted) > 0:
-                self._leased = int(granted)
-                self._lease_epoch = int(epoch)
-                self._lease_expires = self._clock() + LEASE_TTL
+                self._leases.append([int(epoch), int(granted), self._clock() + LEASE_TTL])
                 return 0.0
             return max(float(wait), 0.001)
 

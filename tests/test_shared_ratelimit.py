@@ -285,3 +285,15 @@ async def test_recovery_is_shared_and_fast(redis_name: str) -> None:  # noqa: F8
     finally:
         await a.aclose()
         await b.aclose()
+
+
+async def test_a_busy_process_does_not_pay_a_round_trip_per_request(
+    redis_name: str,  # noqa: F811
+) -> None:
+    limiter = shared_limiter(redis_name, requests_per_second=1e6)
+    try:
+        granted = await count_grants([limiter], 0.3)
+    finally:
+        await limiter.aclose()
+    assert granted[0] > 50
+    assert limiter.round_trips <= 0.3 * granted[0]  # leases of a few tokens, fetched ahead
