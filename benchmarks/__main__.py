@@ -29,6 +29,7 @@ BENCHMARKS = {
     "memory": "(4) memory of a 100,000-item bulk job",
     "startup": "(5) import time",
     "export": "(6) analytics export of the demo organisation",
+    "storm_recovery": "(7) recovery after a storm of 429s",
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

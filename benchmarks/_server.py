@@ -19,7 +19,7 @@ import urllib.request
 from types import TracebackType
 from typing import Any
 
-API_KEY = "bench-key"
+API_KEY = "bench-key-0123456789"
 _READY = "READY "
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from iqualify_async import AmbiguousWriteError, Client, RateLimit, RetryPolicy
 from iqualify_async.testing import FakeIQualify, Faults
 
-KEY = "bench-key"
+KEY = "bench-key-0123456789"
 
 
 async def _spread(total: int, tasks: int, call: Any) -> list[object]:

@@ -21,6 +21,7 @@ from .errors import (
     ClientClosedError,
     ConfigurationError,
     ConflictError,
+    DeadlineExceededError,
     IQualifyError,
     NotFoundError,
     ParameterError,
@@ -28,6 +29,7 @@ from .errors import (
     RateLimitError,
     ResponseDecodeError,
     ServerError,
+    SharedLimitError,
 )
 
 # The library's warnings reach an application's logs only when it configures logging.
@@ -47,6 +49,7 @@ __all__ = [
     "ClientStats",
     "ConfigurationError",
     "ConflictError",
+    "DeadlineExceededError",
     "IQualifyError",
     "NotFoundError",
     "ParameterError",
@@ -57,6 +60,7 @@ __all__ = [
     "ResponseDecodeError",
     "RetryPolicy",
     "ServerError",
+    "SharedLimitError",
     "Timeout",
     "Unset",
     "__version__",

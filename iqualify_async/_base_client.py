@@ -6,7 +6,6 @@ import asyncio
 import logging
 import platform
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -21,9 +20,12 @@ from yarl import URL
 
 from . import _json
 from ._config import resolve_api_key, resolve_base_url
+from ._deadline import CallDeadline
 from ._paths import render_path
 from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
+from ._redact import REDACTED, redact
 from ._retry import DEFAULT_RETRY_POLICY, IDEMPOTENT_METHODS, RetryPolicy, retry_reason
+from ._shared_limit import SharedLimiter, check_shared_url, default_name
 from ._stats import ClientStats
 from ._types import DEFAULT_TIMEOUT, UNSET, Timeout, TimeoutArg, Unset
 from ._version import __version__
@@ -34,6 +36,7 @@ from .errors import (
     APITimeoutError,
     ClientClosedError,
     ConfigurationError,
+    DeadlineExceededError,
     ParameterError,
     ResponseDecodeError,
     error_class_for_status,
@@ -53,7 +56,6 @@ USER_AGENT: Final = (
     f"iqualify-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 _SNIPPET_CHARS: Final = 200
-_REDACTED: Final = "***"
 
 EventHook = Callable[[Event], object]
 
@@ -67,8 +69,10 @@ class _Call(NamedTuple):
     url: URL
     body: bytes | None
     headers: dict[str, str] | None
-    timeout: aiohttp.ClientTimeout
+    limits: Timeout
     idempotent: bool
+    max_pause: float
+    deadline: CallDeadline | None
 
 
 @attrs.frozen(slots=True)
@@ -98,16 +102,37 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def _to_client_timeout(timeout: float | Timeout | None) -> aiohttp.ClientTimeout:
+_NO_TIMEOUT: Final = Timeout(connect=None, total=None, deadline=None)
+
+
+def _as_timeout(timeout: float | Timeout | None, base: Timeout) -> Timeout:
+    """The :class:`Timeout` meant by a ``timeout=`` value; seconds replace ``base.total``."""
     if timeout is None:
-        return aiohttp.ClientTimeout(total=None, sock_connect=None)
+        return _NO_TIMEOUT
     if isinstance(timeout, Timeout):
-        return aiohttp.ClientTimeout(total=timeout.total, sock_connect=timeout.connect)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ConfigurationError(
             f"timeout must be a positive number of seconds, a Timeout or None, got {timeout!r}"
         )
-    return aiohttp.ClientTimeout(total=float(timeout), sock_connect=DEFAULT_TIMEOUT.connect)
+    return attrs.evolve(base, total=float(timeout))
+
+
+def _to_client_timeout(timeout: Timeout, remaining: float | None = None) -> aiohttp.ClientTimeout:
+    """aiohttp's limits for one attempt, cut to the ``remaining`` seconds of a deadline."""
+    total = timeout.total
+    if remaining is not None and (total is None or remaining < total):
+        total = max(remaining, 0.001)
+    return aiohttp.ClientTimeout(total=total, sock_connect=timeout.connect)
+
+
+def _encode_body(value: Any) -> bytes:
+    """The JSON request body; :class:`ParameterError` (with no chained cause) when it cannot be."""
+    try:
+        return _json.dumps_body(value)
+    except ValueError as exc:
+        message = str(exc)
+    raise ParameterError("json", message)
 
 
 def _query_scalar(name: str, value: object) -> str:
@@ -174,7 +199,7 @@ class BaseClient:
                 "auth_scheme must be a non-empty string such as 'Bearer', or None"
             )
         self._auth_scheme = auth_scheme.strip() if auth_scheme else None
-        self._timeout = _to_client_timeout(timeout)
+        self._timeout = _as_timeout(timeout, DEFAULT_TIMEOUT)
         if (
             isinstance(max_connections, bool)
             or not isinstance(max_connections, int)
@@ -202,11 +227,12 @@ class BaseClient:
             raise ConfigurationError(f"retry must be a RetryPolicy or None, got {retry!r}")
         self._retry = retry or DEFAULT_RETRY_POLICY
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self._clock: Callable[[], float] = time.monotonic
         self._limiter = self._make_limiter(rate_limit, max_concurrency)
 
     def _make_limiter(
         self, rate_limit: RateLimit | None, max_concurrency: int | Unset | None
-    ) -> AdaptiveLimiter | None:
+    ) -> AdaptiveLimiter | SharedLimiter | None:
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise ConfigurationError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
         if not isinstance(max_concurrency, Unset):
@@ -219,6 +245,14 @@ class BaseClient:
             rate_limit.max_concurrency is None and rate_limit.requests_per_second is None
         ):
             return None
+        if rate_limit.shared is not None:
+            check_shared_url(rate_limit.shared)
+            return SharedLimiter(
+                rate_limit,
+                name=rate_limit.name or default_name(self._base_str, self._api_key),
+                on_rate_change=self._rate_changed,
+                stats=self.stats,
+            )
         return AdaptiveLimiter(rate_limit, on_rate_change=self._rate_changed, stats=self.stats)
 
     @property
@@ -257,7 +291,7 @@ class BaseClient:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,
-                timeout=self._timeout,
+                timeout=_to_client_timeout(self._timeout),
                 raise_for_status=False,
                 auto_decompress=True,
             )
@@ -274,6 +308,8 @@ class BaseClient:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        if isinstance(self._limiter, SharedLimiter):
+            await self._limiter.aclose()
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -290,7 +326,7 @@ class BaseClient:
         state = "open" if self.is_open else ("closed" if self._closed else "not opened")
         return (
             f"<{type(self).__name__} base_url={self._base_str!r} "
-            f"auth_scheme={self._auth_scheme!r} api_key={_REDACTED!r} {state}>"
+            f"auth_scheme={self._auth_scheme!r} api_key={REDACTED!r} {state}>"
         )
 
     def _require_session(self) -> aiohttp.ClientSession:
@@ -368,11 +404,11 @@ class BaseClient:
         session = self._require_session()
         method = method.upper()
         url = self._build_url(path, path_params, params)
-        body = None if json is None else _json.dumps(json)
+        body = None if json is None else _encode_body(json)
         headers = self._request_headers(body, extra_headers)
         try:
-            client_timeout = (
-                self._timeout if isinstance(timeout, Unset) else _to_client_timeout(timeout)
+            limits = (
+                self._timeout if isinstance(timeout, Unset) else _as_timeout(timeout, self._timeout)
             )
         except ConfigurationError as exc:
             raise ParameterError("timeout", str(exc)) from None
@@ -386,16 +422,30 @@ class BaseClient:
             url,
             body,
             headers,
-            client_timeout,
+            limits,
             retry_unsafe or method in IDEMPOTENT_METHODS,
+            policy.max_retry_after,
+            None if limits.deadline is None else CallDeadline.start(limits.deadline, self._clock),
         )
+        failure: APIError | APIConnectionError
         try:
             return await self._attempt(call, 1)
         except (APIError, APIConnectionError) as exc:
-            if policy.max_retries == 0 or not policy.is_retryable(exc, idempotent=call.idempotent):
-                raise
-            first_error = exc
-        return await self._retry_after_first(call, policy, first_error)
+            failure = exc
+        if policy.max_retries and policy.is_retryable(failure, idempotent=call.idempotent):
+            try:
+                return await self._retry_after_first(call, policy, failure)
+            except (APIError, APIConnectionError) as exc:
+                failure = exc
+        deadline = call.deadline
+        if (
+            deadline is not None
+            and (deadline.stopped_retry or deadline.remaining() <= 0)
+            and policy.is_retryable(failure, idempotent=call.idempotent)
+        ):
+            # It would have been tried again but for the deadline: say so.
+            failure = deadline.exceeded(call.method, str(call.url), idempotent=call.idempotent)
+        raise failure
 
     async def _retry_after_first(
         self, call: _Call, policy: RetryPolicy, first_error: BaseException
@@ -437,17 +487,27 @@ class BaseClient:
             sleep=self._sleep,
             before_sleep=before_sleep,
             random_=random.random,
+            deadline=call.deadline,
         )
         return await retrying(attempt)
 
     async def _attempt(self, call: _Call, attempt: int) -> RawResponse:
         """One attempt through the limiter; ambiguous failures of writes become explicit."""
         limiter = self._limiter
+        deadline = call.deadline
         try:
-            epoch = await limiter.acquire() if limiter is not None else 0
+            epoch = await self._acquire(limiter, call) if limiter is not None else 0
             status = 0
             retry_after = None
             try:
+                remaining = None
+                if deadline is not None:
+                    remaining = deadline.remaining()
+                    if remaining <= 0:
+                        raise deadline.exceeded(
+                            call.method, str(call.url), idempotent=call.idempotent
+                        )
+                    deadline.attempts += 1
                 response = await self._send_once(
                     call.session,
                     call.method,
@@ -455,7 +515,7 @@ class BaseClient:
                     call.url,
                     call.body,
                     call.headers,
-                    call.timeout,
+                    _to_client_timeout(call.limits, remaining),
                     attempt,
                 )
                 status = response.status
@@ -463,9 +523,19 @@ class BaseClient:
             except APIError as exc:
                 status = exc.status
                 retry_after = exc.retry_after
+                if deadline is not None:
+                    deadline.last_error = exc
+                raise
+            except APIConnectionError as exc:
+                if deadline is not None and not isinstance(exc, DeadlineExceededError):
+                    deadline.last_error = exc
                 raise
             finally:
                 if limiter is not None:
+                    # Advice beyond max_retry_after is the caller's to act on (the error
+                    # carries it); the whole client never pauses longer than that.
+                    if retry_after is not None:
+                        retry_after = min(retry_after, call.max_pause)
                     limiter.release(status, epoch, retry_after)
         except APIConnectionError as exc:
             if call.idempotent or exc.request_sent is False:
@@ -478,6 +548,22 @@ class BaseClient:
                 exc,
             )
             raise AmbiguousWriteError(exc) from exc
+
+    async def _acquire(self, limiter: AdaptiveLimiter | SharedLimiter, call: _Call) -> int:
+        """Wait for the limiter, no longer than the call's deadline allows."""
+        deadline = call.deadline
+        if deadline is None:
+            return await limiter.acquire()
+        remaining = deadline.remaining()
+        if remaining > 0:
+            waiting = asyncio.timeout(remaining)
+            try:
+                async with waiting:
+                    return await limiter.acquire()
+            except TimeoutError:
+                if not waiting.expired():
+                    raise
+        raise deadline.exceeded(call.method, str(call.url), idempotent=call.idempotent)
 
     def _rate_changed(self, rate: float, reason: str) -> None:
         if reason == "429":
@@ -538,6 +624,9 @@ class BaseClient:
         if self._event_hooks:
             self._emit(RequestStarted(method, path, str(url), attempt))
         started = time.perf_counter()
+        # Failures are translated outside the ``except`` blocks so that nothing from aiohttp
+        # is chained to them: its errors hold the request headers, the key among them.
+        failure: APIConnectionError | None = None
         try:
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
@@ -545,56 +634,28 @@ class BaseClient:
                 raw = await response.read()
                 status = response.status
                 response_headers = response.headers
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APITimeoutError(
-                    "timed out connecting", method=method, url=str(url), request_sent=False
-                ),
-            ) from exc
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APITimeoutError(
-                    "request timed out", method=method, url=str(url), request_sent=None
-                ),
-            ) from exc
+        except aiohttp.ConnectionTimeoutError:
+            failure = APITimeoutError(
+                "timed out connecting", method=method, url=str(url), request_sent=False
+            )
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            failure = APITimeoutError(
+                "request timed out", method=method, url=str(url), request_sent=None
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APIConnectionError(
-                    f"cannot connect: {exc.os_error.strerror or exc.os_error}",
-                    method=method,
-                    url=str(url),
-                    request_sent=False,
-                ),
-            ) from exc
+            reason = self._redact(str(exc.os_error.strerror or exc.os_error))
+            failure = APIConnectionError(
+                f"cannot connect: {reason}", method=method, url=str(url), request_sent=False
+            )
         except (aiohttp.ClientError, OSError) as exc:
-            raise self._failed(
-                method,
-                path,
-                url,
-                started,
-                attempt,
-                APIConnectionError(
-                    f"connection failed: {type(exc).__name__}: {exc}",
-                    method=method,
-                    url=str(url),
-                    request_sent=True,
-                ),
-            ) from exc
+            failure = APIConnectionError(
+                f"connection failed: {type(exc).__name__}: {self._redact(str(exc))}",
+                method=method,
+                url=str(url),
+                request_sent=True,
+            )
+        if failure is not None:
+            raise self._failed(method, path, url, started, attempt, failure)
         elapsed = time.perf_counter() - started
         self.stats.responses_by_status[status] += 1
         if status == 429:
@@ -624,15 +685,8 @@ class BaseClient:
         return error
 
     def _redact(self, text: str) -> str:
-        """Hide the API key wherever it stands as a whole token in ``text``.
-
-        Matching whole tokens only keeps a short key from mangling unrelated words that happen
-        to contain it, while a key echoed back (``Bearer KEY``, ``"KEY"``) is still hidden.
-        """
-        key = self._api_key
-        if key not in text:
-            return text
-        return re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(key)}(?![A-Za-z0-9_\-])", _REDACTED, text)
+        """``text`` with every occurrence of the API key hidden."""
+        return redact(text, self._api_key)
 
     def _decode_success(self, method: str, url: URL, status: int, raw: bytes) -> Any:
         if status == 204 or not raw.strip():
@@ -640,14 +694,15 @@ class BaseClient:
         try:
             return _json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            snippet = self._redact(raw[:_SNIPPET_CHARS].decode("utf-8", "replace"))
-            raise ResponseDecodeError(
-                "response is not valid JSON",
-                status=status,
-                snippet=snippet,
-                method=method,
-                url=str(url),
-            ) from None
+            pass  # raised below, with no context: the decoder's error holds the raw body
+        snippet = self._redact(raw[:_SNIPPET_CHARS].decode("utf-8", "replace"))
+        raise ResponseDecodeError(
+            "response is not valid JSON",
+            status=status,
+            snippet=snippet,
+            method=method,
+            url=str(url),
+        )
 
     def _api_error(
         self, method: str, url: URL, status: int, headers: CIMultiDictProxy[str], raw: bytes

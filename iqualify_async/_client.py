@@ -27,7 +27,8 @@ class Client(BaseClient):
       ``http://`` is refused unless the host is loopback or ``allow_insecure_http=True``.
     - ``auth_scheme``: ``None`` sends the raw key in ``Authorization``; ``"Bearer"`` (or any
       prefix) sends ``"<scheme> <key>"``.
-    - ``timeout``: a :class:`Timeout` (default connect 10 s, total 60 s), seconds, or ``None``.
+    - ``timeout``: a :class:`Timeout` (default connect 10 s and total 60 s per attempt, no
+      ``deadline`` for the whole call), seconds (per attempt), or ``None``.
     - ``max_connections``: size of the connection pool (default 100).
     - ``default_headers``: extra headers sent with every request.
     - ``event_hooks``: callables receiving :mod:`iqualify_async.events` objects.
@@ -35,8 +36,9 @@ class Client(BaseClient):
       5 retries, backoff 0.5 s doubling to 8 s with jitter, ``Retry-After`` honoured up to 60 s);
       ``RetryPolicy(max_retries=0)`` disables retries.
     - ``rate_limit``: a :class:`RateLimit` shared by all calls (default: 10 requests in flight,
-      10 requests/s with bursts of 20, slowing down by itself on 429 answers); ``None`` sends
-      without limits.
+      10 requests/s with bursts of 20, slowing down by itself on 429 answers and back within
+      seconds); ``RateLimit(shared="redis://...")`` shares it with every process on the key;
+      ``None`` sends without limits.
     - ``max_concurrency``: shortcut replacing ``rate_limit.max_concurrency``.
     """
 

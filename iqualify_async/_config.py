@@ -8,6 +8,7 @@ from typing import Final
 
 from yarl import URL
 
+from ._redact import KEY_RULE, key_problem
 from .errors import ConfigurationError
 
 API_KEY_ENV: Final = "IQUALIFY_API_KEY"
@@ -27,7 +28,14 @@ def resolve_api_key(api_key: str | None) -> str:
         raise ConfigurationError("api_key must be a non-empty string")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key):
         raise ConfigurationError("api_key must not contain control characters or line breaks")
-    return api_key.strip()
+    api_key = api_key.strip()
+    problem = key_problem(api_key)
+    if problem is not None:
+        raise ConfigurationError(
+            f"api_key does not look like an API key: {problem}. A key must have {KEY_RULE}, "
+            "so that it can be hidden wherever it appears without mangling other text."
+        )
+    return api_key
 
 
 def is_loopback_host(host: str | None) -> bool:

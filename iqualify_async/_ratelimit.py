@@ -4,15 +4,24 @@ The rate is a token bucket refilled lazily (no background task). Tasks that find
 queue in arrival order; only the task at the head sleeps, until the next token or the end of
 a pause, then hands the head over. A task cancelled while queued takes nothing with it.
 
-Adaptation is AIMD: a 429 multiplies the rate by ``decrease_factor`` and pauses the whole
-client for the advised ``Retry-After``; each later success adds a little rate back. A 429 to
-a request sent before the last decrease is a late echo of the same overload and changes
-nothing, so one wave of 429s slows the client once.
+Adaptation: a 429 multiplies the rate by ``decrease_factor`` and pauses the whole client for
+the advised ``Retry-After``. A 429 to a request sent before the last decrease is a late echo
+of the same overload and changes nothing, so one wave of 429s slows the client once.
+
+Recovery has two speeds. A 429 that follows successes at the current rate tells where the
+server's limit lies: the *target* becomes 90% of the rate that met the 429. A 429 with no success since the last decrease (a storm: the server refuses
+everything for a while) says nothing about the limit and leaves the target alone. Below the
+target the rate doubles every ``recovery_time`` of successful answers (each success adds
+``ln 2 / recovery_time``), so the end of a storm is followed by full speed within seconds.
+Above it the rate probes upward: it grows by ``increase`` of itself per second (each success
+adds ``increase`` requests/s), a step that doubles every ``recovery_time`` without a 429, so a limit that was raised (or a
+brownout that lowered the target) is found again within seconds too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -28,6 +37,22 @@ def _check_positive_or_none(instance: Any, attribute: Any, value: float | None) 
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ValueError(f"RateLimit.{attribute.name} must be a positive number or None")
+
+
+def _check_positive(instance: Any, attribute: Any, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"RateLimit.{attribute.name} must be a positive number")
+
+
+def _check_store_error(instance: Any, attribute: Any, value: str) -> None:
+    if value not in ("fallback", "raise"):
+        raise ValueError(f"RateLimit.on_store_error must be 'fallback' or 'raise', got {value!r}")
+
+
+def _safe_url(url: str | None) -> str | None:
+    from ._shared_limit import safe_url
+
+    return None if url is None else safe_url(url)
 
 
 def _check_positive_int_or_none(instance: Any, attribute: Any, value: int | None) -> None:
@@ -58,8 +83,20 @@ class RateLimit:
     - ``adaptive`` (on): on a 429 answer the rate is multiplied by ``decrease_factor`` (0.6,
       never below ``min_rate``, 0.5/s) and all requests pause for the ``Retry-After`` advice
       (``pause_without_retry_after``, 1 s, when the API gives none). While requests succeed
-      the rate grows again by ``increase`` (5%) of the lowered rate per second, never above
-      ``requests_per_second``.
+      the rate grows back: it doubles every ``recovery_time`` (1 s) up to 90% of the rate that
+      met the last 429 (the rate before a whole storm of 429s), then probes upward by
+      ``increase`` (5%) of itself per second, a step that doubles every ``recovery_time``
+      without a 429; never above ``requests_per_second``. ``increase=0`` keeps the lowered
+      rate.
+
+    Shared by several processes (``shared="redis://host:6379/0"``, needs the ``redis`` extra):
+    the budget, the adaptive rate and any pause live in Redis under ``name`` (default: the
+    base URL and a digest of the API key); ``max_concurrency`` stays per process, and
+    ``shared_concurrency`` caps the requests in flight across all of them (slots held by a
+    process that died are freed after ``slot_ttl`` seconds, 90). While Redis
+    is unreachable each process limits itself to ``requests_per_second / expected_processes``
+    (one WARNING, back to shared when Redis is), or raises
+    :class:`~iqualify_async.SharedLimitError` with ``on_store_error="raise"``.
     """
 
     max_concurrency: int | None = attrs.field(default=10, validator=_check_positive_int_or_none)
@@ -70,11 +107,31 @@ class RateLimit:
     increase: float = attrs.field(default=0.05, validator=_check_non_negative)
     min_rate: float = attrs.field(default=0.5, validator=_check_positive_or_none)
     pause_without_retry_after: float = attrs.field(default=1.0, validator=_check_non_negative)
+    recovery_time: float = attrs.field(default=1.0, validator=_check_positive)
+    shared: str | None = attrs.field(default=None, repr=lambda url: repr(_safe_url(url)))
+    name: str | None = None
+    expected_processes: int = attrs.field(default=1, validator=_check_positive_int_or_none)
+    on_store_error: str = attrs.field(default="fallback", validator=_check_store_error)
+    shared_concurrency: int | None = attrs.field(
+        default=None, validator=_check_positive_int_or_none
+    )
+    slot_ttl: float = attrs.field(default=90.0, validator=_check_positive)
+
+    def __attrs_post_init__(self) -> None:
+        if self.shared is not None and self.requests_per_second is None:
+            raise ValueError("RateLimit.shared needs requests_per_second: the budget to share")
+        if self.shared_concurrency is not None and self.shared is None:
+            raise ValueError("RateLimit.shared_concurrency needs shared=: a Redis URL")
 
 
 DEFAULT_RATE_LIMIT: Final = RateLimit()
 
 RateListener = Callable[[float, str], None]
+
+_TARGET_SHARE: Final = 0.9
+"""Fast recovery after a slowdown goes back to this share of the rate that met the 429."""
+
+_MAX_DOUBLINGS: Final = 20.0
 
 _ALMOST_ONE: Final = 1.0 - 1e-9  # a token refilled by float arithmetic may fall short by a hair
 
@@ -108,6 +165,11 @@ class AdaptiveLimiter:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._epoch = 0
         self._increase_step = 0.0
+        self._target = self._ceiling
+        self._succeeded_in_epoch = False
+        self._recovery_time = settings.recovery_time
+        self._recovery_step = math.log(2.0) / settings.recovery_time
+        self._probing_since: float | None = None
 
     @property
     def rate(self) -> float | None:
@@ -155,11 +217,27 @@ class AdaptiveLimiter:
             return
         if status == 429:
             self.on_rate_limited(epoch, retry_after)
-        elif 0 < status < 429 and self._rate < self._ceiling:
-            self._rate = min(self._ceiling, self._rate + self._increase_step / self._rate)
-            self._capacity = self._capacity_for(self._rate)
-            if self._rate >= self._ceiling and self._on_rate_change is not None:
-                self._on_rate_change(self._rate, "recovered")
+        elif 0 < status < 429:
+            if epoch == self._epoch:
+                self._succeeded_in_epoch = True
+            if self._rate < self._ceiling and self._increase_step > 0:
+                self._recover()
+
+    def _recover(self) -> None:
+        """One success: fast growth up to the target, then probing upward from it."""
+        rate = self._rate
+        if rate < self._target:
+            rate = min(self._target, rate + self._recovery_step)
+        else:
+            now = self._clock()
+            if self._probing_since is None:
+                self._probing_since = now
+            doublings = min(_MAX_DOUBLINGS, (now - self._probing_since) / self._recovery_time)
+            rate += self._increase_step * 2.0**doublings
+        self._rate = rate = min(self._ceiling, rate)
+        self._capacity = self._capacity_for(rate)
+        if rate >= self._ceiling and self._on_rate_change is not None:
+            self._on_rate_change(rate, "recovered")
 
     def on_rate_limited(self, epoch: int, retry_after: float | None) -> None:
         """React to a 429 on a request sent in ``epoch``: slow down and pause, once per wave."""
@@ -168,12 +246,17 @@ class AdaptiveLimiter:
         self._epoch += 1
         self.stats.rate_decreases += 1
         settings = self.settings
-        self._rate = max(
-            min(settings.min_rate, self._ceiling), self._rate * settings.decrease_factor
-        )
-        self._increase_step = self._rate * settings.increase
+        before = self._rate
+        self._rate = max(min(settings.min_rate, self._ceiling), before * settings.decrease_factor)
+        if self._succeeded_in_epoch:  # a limit found, not a storm: recover to just below it
+            self._target = _TARGET_SHARE * before
+        self._succeeded_in_epoch = False
+        self._probing_since = None
+        self._increase_step = settings.increase
         self._capacity = self._capacity_for(self._rate)
         pause = settings.pause_without_retry_after if retry_after is None else retry_after
+        if not pause >= 0.0:  # NaN or negative advice: no pause beyond the slowdown
+            pause = 0.0
         now = self._clock()
         self._paused_until = max(self._paused_until, now + pause)
         self._tokens = 0.0

@@ -15,7 +15,14 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from .errors import AmbiguousWriteError, APIConnectionError, APIError, APITimeoutError
+from ._deadline import CallDeadline
+from .errors import (
+    AmbiguousWriteError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    DeadlineExceededError,
+)
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods that may be repeated freely: the API's state is the same after one or many."""
@@ -105,7 +112,7 @@ class RetryPolicy:
             if advised is not None and advised > self.max_retry_after:
                 return False
             return idempotent or certainly_not_applied(error)
-        if isinstance(error, AmbiguousWriteError):
+        if isinstance(error, AmbiguousWriteError | DeadlineExceededError):
             return False
         if isinstance(error, APIConnectionError):
             return idempotent or error.request_sent is False
@@ -118,12 +125,16 @@ class RetryPolicy:
         sleep: Callable[[float], Awaitable[None]],
         before_sleep: Callable[[RetryCallState], None],
         random_: Callable[[], float] = random.random,
+        deadline: CallDeadline | None = None,
     ) -> AsyncRetrying:
-        """A tenacity loop applying this policy to one request."""
+        """A tenacity loop applying this policy to one request (within ``deadline``, if any)."""
+        stop = stop_after_attempt(self.max_retries + 1) | _StopPastTotalWait(self.max_total_wait)
+        if deadline is not None:
+            stop = stop | _StopPastDeadline(deadline)
         return AsyncRetrying(
             retry=retry_if_exception(lambda exc: self.is_retryable(exc, idempotent=idempotent)),
             wait=_PolicyWait(self, random_),
-            stop=stop_after_attempt(self.max_retries + 1) | _StopPastTotalWait(self.max_total_wait),
+            stop=stop,
             sleep=sleep,
             before_sleep=before_sleep,
             reraise=True,
@@ -179,6 +190,19 @@ class _StopPastTotalWait(stop_base):
         if self.max_total_wait is None:
             return False
         return retry_state.idle_for + retry_state.upcoming_sleep > self.max_total_wait
+
+
+class _StopPastDeadline(stop_base):
+    """Stop when the coming wait would end at or past the call's deadline."""
+
+    def __init__(self, deadline: CallDeadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if retry_state.upcoming_sleep < self.deadline.remaining():
+            return False
+        self.deadline.stopped_retry = True
+        return True
 
 
 DEFAULT_RETRY_POLICY: Final = RetryPolicy()

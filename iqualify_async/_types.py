@@ -28,15 +28,18 @@ UNSET: Final = Unset.UNSET
 class Timeout:
     """Request time limits in seconds; ``None`` disables a limit.
 
-    ``connect`` bounds opening a TCP/TLS connection, ``total`` bounds the whole request
-    (connect, send, wait, read).
+    ``connect`` bounds opening a TCP/TLS connection and ``total`` one attempt (connect, send,
+    wait, read). ``deadline`` bounds the whole call: waits for the rate limiter, every
+    attempt and every backoff between them; no retry is made whose wait would pass it, and
+    the last attempt is cut short at it.
     """
 
     connect: float | None = 10.0
     total: float | None = 60.0
+    deadline: float | None = None
 
     def __attrs_post_init__(self) -> None:
-        for name in ("connect", "total"):
+        for name in ("connect", "total", "deadline"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not value > 0):
                 raise ValueError(f"Timeout.{name} must be a positive number of seconds or None")
@@ -45,4 +48,4 @@ class Timeout:
 DEFAULT_TIMEOUT: Final = Timeout()
 
 TimeoutArg = float | Timeout | None | Unset
-"""What ``timeout=`` accepts: seconds (total), a :class:`Timeout`, ``None`` (no limit) or UNSET."""
+"""What ``timeout=`` accepts: seconds (per attempt), a :class:`Timeout`, ``None`` or UNSET."""

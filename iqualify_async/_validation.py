@@ -26,7 +26,9 @@ from .errors import ParameterError
 
 T = TypeVar("T")
 
-_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL: Final = re.compile(
+    r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+"
+)
 
 
 def _kind(value: object) -> str:

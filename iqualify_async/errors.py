@@ -19,6 +19,7 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "DeadlineExceededError",
     "IQualifyError",
     "NotFoundError",
     "ParameterError",
@@ -26,6 +27,7 @@ __all__ = [
     "RateLimitError",
     "ResponseDecodeError",
     "ServerError",
+    "SharedLimitError",
     "error_class_for_status",
 ]
 
@@ -36,6 +38,10 @@ class IQualifyError(Exception):
 
 class ConfigurationError(IQualifyError, ValueError):
     """A client setting is missing or not acceptable (API key, base URL, ...)."""
+
+
+class SharedLimitError(IQualifyError):
+    """The Redis store of a shared rate limit is unreachable and ``on_store_error="raise"``."""
 
 
 class ClientClosedError(IQualifyError, RuntimeError):
@@ -184,6 +190,62 @@ def _rebuild_connection_error(
 
 class APITimeoutError(APIConnectionError):
     """The request did not complete within its timeout."""
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The call's ``Timeout.deadline`` passed before it could succeed.
+
+    ``deadline`` (seconds), ``attempts`` (requests sent, 0 when the deadline passed waiting
+    for the rate limiter), ``elapsed`` (seconds the call took) and ``last_error`` (the
+    failure of the last attempt, if any). ``request_sent`` is ``False`` when the API
+    certainly applied nothing (no attempt, or a write whose attempts were all refused).
+    """
+
+    def __init__(
+        self,
+        *,
+        deadline: float,
+        attempts: int,
+        elapsed: float,
+        last_error: IQualifyError | None,
+        method: str,
+        url: str,
+        request_sent: bool | None,
+    ) -> None:
+        if attempts:
+            what = f"after {attempts} attempt{'s' if attempts > 1 else ''} in {elapsed:.2f} s"
+        else:
+            what = f"after {elapsed:.2f} s waiting for the rate limiter, before any attempt"
+        last = ""
+        if last_error is not None:
+            text = str(last_error).removesuffix(f" ({method} {url})")  # said once, below
+            last = f" (last: {text})"
+        super().__init__(
+            f"deadline of {deadline:g} s passed {what}{last}",
+            method=method,
+            url=url,
+            request_sent=request_sent,
+        )
+        self.deadline = deadline
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.last_error = last_error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "deadline": self.deadline,
+            "attempts": self.attempts,
+            "elapsed": self.elapsed,
+            "last_error": self.last_error,
+            "method": self.method,
+            "url": self.url,
+            "request_sent": self.request_sent,
+        }
+        return (_rebuild_deadline_error, (kwargs,))
+
+
+def _rebuild_deadline_error(kwargs: dict[str, Any]) -> DeadlineExceededError:
+    return DeadlineExceededError(**kwargs)
 
 
 class AmbiguousWriteError(APIConnectionError):

@@ -18,6 +18,7 @@ EXPECTED = {
     "memory": {"bulk engine throughput (no network)"},
     "startup": {"import iqualify_async minus import aiohttp"},
     "export": {"records exported per second", "total time of the export"},
+    "storm_recovery": {"storm end to 0.9 R"},
 }
 
 

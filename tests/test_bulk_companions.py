@@ -15,7 +15,7 @@ from iqualify_async.testing.state import Offering
 
 from .conftest import API_KEY, RecordingServer
 
-KEY = "companions-key"
+KEY = "companions-key-0123456789"
 GROUP_ADD = "POST /offerings/{offeringId}/groups/{groupId}/learners"
 
 

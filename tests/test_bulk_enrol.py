@@ -13,7 +13,7 @@ from iqualify_async import Client, RateLimit, RetryPolicy, bulk
 from iqualify_async.bulk import PeopleError, Person, Status
 from iqualify_async.testing import FakeIQualify, Faults
 
-KEY = "enrol-key"
+KEY = "enrol-key-0123456789"
 ADD = "POST /offerings/{offeringId}/users"
 FAST_RETRY = RetryPolicy(backoff_base=0.001, backoff_max=0.01)
 NO_PACING = RateLimit(max_concurrency=20, requests_per_second=None)

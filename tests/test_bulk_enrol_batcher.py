@@ -14,7 +14,7 @@ from iqualify_async.errors import APIConnectionError
 from iqualify_async.events import RequestStarted
 from iqualify_async.testing import FakeIQualify, Faults
 
-KEY = "batcher-key"
+KEY = "batcher-key-0123456789"
 ADD = "POST /offerings/{offeringId}/users"
 
 

@@ -17,7 +17,7 @@ from iqualify_async.testing import FakeIQualify, Faults
 
 from ._fake_thread import fake_in_thread
 
-KEY = "resume-key"
+KEY = "resume-key-0123456789"
 ADD = "POST /offerings/{offeringId}/users"
 PEOPLE = [f"resume.{n:03d}@example.org" for n in range(300)]
 
@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     async def main(base_url, offering_id, journal):
         people = [f"resume.{n:03d}@example.org" for n in range(300)]
         limit = RateLimit(max_concurrency=4, requests_per_second=None)
-        async with Client(api_key="resume-key", base_url=base_url, rate_limit=limit) as iq:
+        async with Client(api_key="resume-key-0123456789", base_url=base_url, rate_limit=limit) as iq:
             await bulk.enrol(iq, offering_id, people, concurrency=2, batch_size=5, journal=journal)
 
     asyncio.run(main(*sys.argv[1:]))

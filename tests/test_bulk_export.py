@@ -15,7 +15,7 @@ from iqualify_async import Client, NotFoundError, RateLimit, bulk
 from iqualify_async.bulk import ALL_KINDS, AnalyticsRead, Status, items_from_ledger
 from iqualify_async.testing import FakeIQualify
 
-KEY = "export-key"
+KEY = "export-key-0123456789"
 LIMIT = RateLimit(max_concurrency=20, requests_per_second=None)
 
 

@@ -12,7 +12,7 @@ import pytest
 from iqualify_async import Client, RateLimit, bulk
 from iqualify_async.testing import FakeIQualify
 
-KEY = "export-csv-key"
+KEY = "export-csv-key-0123456789"
 LIMIT = RateLimit(max_concurrency=20, requests_per_second=None)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from iqualify_async import Client, ConfigurationError, Timeout
 
-KEY = "k-123"
+KEY = "config-key-0123456789"
 
 
 def test_api_key_missing_names_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -17,15 +17,15 @@ def test_api_key_missing_names_both_ways(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_api_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IQUALIFY_API_KEY", "from-env")
-    assert Client()._api_key == "from-env"
+    monkeypatch.setenv("IQUALIFY_API_KEY", "from-env-0123456789")
+    assert Client()._api_key == "from-env-0123456789"
 
 
 def test_argument_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IQUALIFY_API_KEY", "from-env")
+    monkeypatch.setenv("IQUALIFY_API_KEY", "from-env-0123456789")
     monkeypatch.setenv("IQUALIFY_BASE_URL", "https://env.example.org/v1")
-    client = Client(api_key="arg", base_url="https://arg.example.org/v1/")
-    assert client._api_key == "arg"
+    client = Client(api_key="arg-key-0123456789", base_url="https://arg.example.org/v1/")
+    assert client._api_key == "arg-key-0123456789"
     assert client.base_url == "https://arg.example.org/v1"
 
 
@@ -62,10 +62,31 @@ def test_bad_base_urls(url: str) -> None:
         Client(api_key=KEY, base_url=url)
 
 
-@pytest.mark.parametrize("key", ["", "   ", "a\nb", "nul\x00key", "del\x7fkey"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "   ",
+        "a\nb",
+        "nul\x00key",
+        "del\x7fkey",
+        "offering",  # a word: hiding it would mangle every message that mentions offerings
+        "k-123",  # short
+        "internationalisation",  # long, but one kind of character
+        "0123456789012345678",  # digits only
+        "sk-test with-a-space-0123",
+    ],
+)
 def test_bad_api_keys(key: str) -> None:
     with pytest.raises(ConfigurationError, match="api_key"):
         Client(api_key=key)
+
+
+@pytest.mark.parametrize(
+    "key", ["sk-test-0123456789", "ABCDEF0123456789abcdef", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"]
+)
+def test_long_mixed_keys_are_accepted(key: str) -> None:
+    assert Client(api_key=f" {key} ")._api_key == key
 
 
 @pytest.mark.parametrize("timeout", [0, -1, "10", True])

@@ -78,14 +78,31 @@ async def test_events_and_stats_describe_each_attempt(server: RecordingServer) -
     assert received[0].url.endswith("/v1/offerings/o%201") and received[0].elapsed >= 0
 
 
-async def test_short_key_is_redacted_as_a_token_without_mangling_words(
+async def test_every_occurrence_of_the_key_is_hidden_also_glued_to_words(
     server: RecordingServer,
 ) -> None:
     server.reply(
         404,
-        {"name": "ObjectNotFoundError", "details": "Thok offering; key k rejected, check key k."},
+        {
+            "name": "ObjectNotFoundError",
+            "details": f"x{API_KEY}y _{API_KEY}_ {API_KEY}{API_KEY} offering not found",
+        },
     )
-    async with Client(api_key="k", base_url=server.base_url, **plain_client_options()) as iq:
+    async with Client(api_key=API_KEY, base_url=server.base_url, **plain_client_options()) as iq:
         with pytest.raises(APIError) as info:
             await iq.request("GET", "/offerings/Thok")
-    assert info.value.details == "Thok offering; key *** rejected, check key ***."
+    assert info.value.details == "x***y _***_ ****** offering not found"
+    assert API_KEY not in str(info.value) and API_KEY not in repr(info.value.body)
+
+
+def test_cli_and_client_hide_the_key_by_the_same_rule() -> None:
+    from iqualify_async.cli.redact import redact as cli_redact
+
+    text = f"Bearer {API_KEY}; id={API_KEY}abc; offering"
+    assert cli_redact(text, API_KEY) == "Bearer ***; id=***abc; offering"
+    client = Client(api_key=API_KEY, base_url="http://127.0.0.1:9/v1")
+    assert client._redact(text) == cli_redact(text, API_KEY)
+    # A key the client refuses is never sent, so nothing is hidden (nor mangled) for it.
+    assert cli_redact("The offering nope was not found", "offering") == (
+        "The offering nope was not found"
+    )

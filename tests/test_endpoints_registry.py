@@ -33,7 +33,7 @@ def test_count_and_operations_match_the_lap_file() -> None:
 
 
 def test_every_attr_is_a_coroutine_function_on_a_live_client() -> None:
-    client = Client(api_key="k", base_url="http://127.0.0.1:9/v1")
+    client = Client(api_key="registry-key-0123456789", base_url="http://127.0.0.1:9/v1")
     for e in ENDPOINTS:
         method = operator.attrgetter(e.attr)(client)
         assert inspect.iscoroutinefunction(method), e.attr

@@ -18,7 +18,7 @@ from iqualify_async.types import Activation, CoursePermission
 
 from ._fake_http import Api
 
-KEY = "courses-key"
+KEY = "courses-key-0123456789"
 DOCUMENT: dict[str, Any] = json.loads(DOCUMENT_PATH.read_text())
 
 

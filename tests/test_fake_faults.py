@@ -10,7 +10,7 @@ import pytest
 
 from iqualify_async.testing import FakeIQualify, Faults
 
-KEY = "fault-key"
+KEY = "fault-key-0123456789"
 
 
 class ManualClock:

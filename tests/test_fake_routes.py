@@ -18,8 +18,8 @@ from iqualify_async.testing.openapi import DOCUMENT_PATH
 
 from ._fake_samples import Sample, samples
 
-KEY = "route-key"
-READ_ONLY = "read-only-key"
+KEY = "route-key-0123456789"
+READ_ONLY = "read-only-key-0123456789"
 LAP = Path(__file__).resolve().parent.parent / "spec" / "iqualify-management-v1.lap"
 ROUTES = sorted({(e.method, e.path) for e in ENDPOINTS})
 WRITES = [r for r in ROUTES if r[0] != "GET"]

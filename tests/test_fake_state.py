@@ -11,7 +11,7 @@ from iqualify_async.testing import FakeIQualify
 
 from ._fake_http import Api
 
-KEY = "state-key"
+KEY = "state-key-0123456789"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from iqualify_async import (
 )
 from iqualify_async.testing import FakeIQualify, Faults
 
-KEY = "resilience-key"
+KEY = "resilience-key-0123456789"
 
 
 async def _gets(iq: Client, total: int, tasks: int) -> list[object]:

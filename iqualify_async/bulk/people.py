@@ -42,7 +42,9 @@ _ROW_FIELDS = frozenset(
 )
 LEDGER_CONTEXT = frozenset({"offering_id", "role"})
 """Fields of an enrolment ledger's rows beside the person's: the job's own, not the person's."""
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$"
+)
 _TAG_SEPARATORS = re.compile(r"[;|]")
 _MAX_SHOWN = 20
 

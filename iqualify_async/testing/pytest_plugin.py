@@ -2,7 +2,7 @@
 
 Registered through the ``pytest11`` entry point, so installing the package makes the fixture
 available. Needs an asyncio pytest plugin (pytest-asyncio). Parametrise with
-``@pytest.mark.iqualify_fake(seed="demo", api_key="k", faults=Faults(...))``.
+``@pytest.mark.iqualify_fake(seed="demo", api_key="test-key-0123456789", faults=Faults(...))``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from .stats import FakeStats
 class FakeIQualify:
     """A stateful stand-in for the iQualify Management API, served over HTTP on loopback.
 
-    ``async with FakeIQualify(api_key="test-key", seed="demo") as fake:`` then point a client at
+    ``async with FakeIQualify(api_key="test-key-0123456789", seed="demo") as fake:`` then point a client at
     ``fake.base_url``. ``seed=None`` starts an empty organisation (one course, no users);
     ``"demo"`` (or any other string or integer) builds a realistic, deterministic one.
     ``faults`` (mutable, or replaced via ``fake.faults = Faults(...)``) injects latency, rate
@@ -29,7 +29,7 @@ class FakeIQualify:
 
     def __init__(
         self,
-        api_key: str = "test-key",
+        api_key: str = "test-key-0123456789",
         *,
         seed: str | int | None = None,
         faults: Faults | None = None,
@@ -114,7 +114,7 @@ async def serve(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
-    api_key: str = "test-key",
+    api_key: str = "test-key-0123456789",
     seed: str | int | None = "demo",
     faults: Faults | None = None,
     read_only_key: str | None = None,
@@ -133,7 +133,7 @@ def run_forever(
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
-    api_key: str = "test-key",
+    api_key: str = "test-key-0123456789",
     seed: str | int | None = "demo",
     faults: Faults | None = None,
     read_only_key: str | None = None,

@@ -33,7 +33,7 @@ def parse_seed(text: str) -> str | int | None:
     "--api-key",
     metavar="KEY",
     default=None,
-    help=f"Key the server accepts (default: ${API_KEY_ENV}, else 'test-key').",
+    help=f"Key the server accepts (default: ${API_KEY_ENV}, else 'test-key-0123456789').",
 )
 @click.option(
     "--read-only-key",
@@ -117,7 +117,7 @@ def serve_fake(
     faults you ask for. Prints the base URL and the key to use, then runs until Ctrl-C."""
     from ...testing import FakeIQualify, Faults, run_forever
 
-    key = api_key or os.environ.get(API_KEY_ENV) or "test-key"
+    key = api_key or os.environ.get(API_KEY_ENV) or "test-key-0123456789"
     faults = Faults(
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,

@@ -1,0 +1,238 @@
+"""Shared rate limit on Redis: several processes on one key against a rate-limited fake.
+
+``python -m benchmarks.shared_limit [--requests N] [--processes P] [--redis URL] [--json PATH]``
+
+1. P processes (4), each with its own ``Client`` (ceiling 1,000/s, 20 tasks), send N GETs in
+   all (default 800; the issue's figure uses 2,000) to the fake limited to R = 100/s: first
+   sharing one budget in Redis, then with local limiters only. Targets for the shared run:
+   combined rate >= 0.9 R, <= 2% answered 429.
+2. Storm propagation: four clients share a budget of R; one of them meets a fake that
+   answers 429 to everything for 3 s. Time until every client's rate has dropped (target:
+   1 s), and from the storm's end until every client's rate is back at 0.9 R (target: 10 s).
+3. Overhead: GETs to an unlimited fake through a shared limiter (ceiling 1e6/s) and through a
+   local one; the difference per request in µs, and Redis round trips per request.
+
+Needs the local Redis (``redis://127.0.0.1:6379/0`` or ``--redis``); about 30 s by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import multiprocessing
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from iqualify_async import Client, IQualifyError, RateLimit, RetryPolicy
+from iqualify_async._shared_limit import KEY_PREFIX, SharedLimiter
+from iqualify_async.testing import FakeIQualify, Faults
+
+from ._server import FakeServerProcess
+
+KEY = "bench-key-0123456789"
+RATE = 100.0
+TASKS = 20
+
+
+def _limit(shared: str | None, name: str, ceiling: float = 1000.0) -> RateLimit:
+    return RateLimit(requests_per_second=ceiling, max_concurrency=TASKS, shared=shared, name=name)
+
+
+async def _worker(base_url: str, shared: str | None, name: str, n: int) -> dict[str, Any]:
+    logging.getLogger("iqualify_async").setLevel(logging.ERROR)
+    async with Client(api_key=KEY, base_url=base_url, rate_limit=_limit(shared, name)) as iq:
+        todo = iter(range(n))
+        failed = 0
+
+        async def task() -> None:
+            nonlocal failed
+            for _ in todo:
+                try:
+                    await iq.request("GET", "/org")
+                except IQualifyError:
+                    failed += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(task() for _ in range(TASKS)))
+        elapsed = time.perf_counter() - started
+        return {
+            "ok": n - failed,
+            "seconds": elapsed,
+            "sent": iq.stats.requests,
+            "answered_429": iq.stats.rate_limited,
+        }
+
+
+def _process(args: tuple[str, str | None, str, int]) -> dict[str, Any]:
+    return asyncio.run(_worker(*args))
+
+
+def many_processes(redis_url: str, processes: int, requests: int, shared: bool) -> dict[str, Any]:
+    name = f"bench-{uuid.uuid4().hex}"
+    with FakeServerProcess(seed=None, faults={"rate_limit": RATE}, api_key=KEY) as server:
+        jobs = [
+            (server.base_url, redis_url if shared else None, name, requests // processes)
+            for _ in range(processes)
+        ]
+        with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            results = pool.map(_process, jobs)
+    ok = sum(r["ok"] for r in results)
+    sent = sum(r["sent"] for r in results)
+    share = sum(r["answered_429"] for r in results) / sent
+    ratio = ok / max(r["seconds"] for r in results) / RATE
+    return {
+        "mode": "shared (Redis)" if shared else "local limiters",
+        "processes": processes,
+        "requests": requests,
+        "succeeded": ok,
+        "rate_ratio": round(ratio, 3),
+        "share_429": round(share, 4),
+        "pass": ratio >= 0.9 and share <= 0.02 if shared else None,
+    }
+
+
+async def storm_propagation(redis_url: str) -> dict[str, Any]:
+    name = f"bench-{uuid.uuid4().hex}"
+    calm = Faults(rate_limit=RATE)
+    async with FakeIQualify(api_key=KEY, faults=calm) as fake, FakeIQualify(api_key=KEY) as bad:
+        clients = [
+            Client(
+                api_key=KEY,
+                base_url=(bad if i == 0 else fake).base_url,
+                rate_limit=_limit(redis_url, name, ceiling=RATE),
+                retry=RetryPolicy(max_retries=0),
+            )
+            for i in range(4)
+        ]
+        stop = False
+
+        async def load(iq: Client) -> None:
+            while not stop:
+                try:
+                    await iq.request("GET", "/org")
+                except IQualifyError:
+                    pass
+
+        for iq in clients:
+            await iq.open()
+        tasks = [asyncio.create_task(load(iq)) for iq in clients for _ in range(5)]
+        await asyncio.sleep(1.0)
+        before = [iq.current_rate or 0.0 for iq in clients]
+        bad.faults = Faults(rate_limit=1e-9, burst=1, retry_after=False)
+        started = time.monotonic()
+        dropped: dict[int, float] = {}
+        while len(dropped) < len(clients) and time.monotonic() - started < 5.0:
+            await asyncio.sleep(0.01)
+            for i, iq in enumerate(clients):
+                if i not in dropped and (iq.current_rate or 0.0) < 0.7 * before[i]:
+                    dropped[i] = time.monotonic() - started
+        await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - started)))  # a 3 s storm
+        bad.faults = calm
+        ended = time.monotonic()
+        recovered = None
+        while recovered is None and time.monotonic() - ended < 20.0:
+            await asyncio.sleep(0.01)
+            if all((iq.current_rate or 0.0) >= 0.9 * RATE for iq in clients):
+                recovered = time.monotonic() - ended
+        stop = True
+        await asyncio.gather(*tasks)
+        for iq in clients:
+            await iq.aclose()
+    slowest = max(dropped.values()) if len(dropped) == len(clients) else float("inf")
+    return {
+        "clients": len(clients),
+        "seconds_until_every_rate_dropped": round(slowest, 3),
+        "per_client": {str(i): round(t, 3) for i, t in sorted(dropped.items())},
+        "seconds_from_storm_end_to_90_percent": None if recovered is None else round(recovered, 2),
+        "pass": slowest <= 1.0 and recovered is not None and recovered <= 10.0,
+    }
+
+
+async def overhead(redis_url: str, requests: int) -> dict[str, Any]:
+    name = f"bench-{uuid.uuid4().hex}"
+    per_request: dict[str, float] = {}
+    round_trips = 0.0
+    async with FakeIQualify(api_key=KEY) as fake:
+        for label, shared in (("local", None), ("shared", redis_url)) * 2:
+            limit = _limit(shared, name, ceiling=1e6)
+            async with Client(api_key=KEY, base_url=fake.base_url, rate_limit=limit) as iq:
+                await iq.request("GET", "/org")
+                todo = iter(range(requests))
+
+                async def task(iq: Client = iq, todo: Any = todo) -> None:
+                    for _ in todo:
+                        await iq.request("GET", "/org")
+
+                started = time.perf_counter()
+                await asyncio.gather(*(task() for _ in range(TASKS)))
+                per_request[label] = (time.perf_counter() - started) / requests
+                if isinstance(iq._limiter, SharedLimiter):
+                    round_trips = iq._limiter.round_trips / (requests + 1)
+    return {
+        "requests": requests,
+        "local_us_per_request": round(per_request["local"] * 1e6, 1),
+        "shared_us_per_request": round(per_request["shared"] * 1e6, 1),
+        "added_us_per_request": round((per_request["shared"] - per_request["local"]) * 1e6, 1),
+        "redis_round_trips_per_request": round(round_trips, 3),
+    }
+
+
+async def _cleanup(redis_url: str) -> None:
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{KEY_PREFIX}bench-*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=800)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--json", default="benchmarks/results/shared_limit.json")
+    args = parser.parse_args()
+    logging.getLogger("iqualify_async").setLevel(logging.ERROR)
+    out: dict[str, Any] = {}
+    try:
+        for shared in (True, False):
+            run = many_processes(args.redis, args.processes, args.requests, shared)
+            out[run["mode"]] = run
+            print(
+                f"{run['mode']}: {run['processes']} processes, {run['succeeded']} of "
+                f"{run['requests']} GETs, combined rate {run['rate_ratio']:.2f} x R "
+                f"(R={RATE:g}/s), {run['share_429']:.1%} answered 429"
+                + ("  [target >= 0.9 x R, <= 2%]" if shared else "")
+            )
+        storm = asyncio.run(storm_propagation(args.redis))
+        out["storm"] = storm
+        print(
+            f"storm shown to one of {storm['clients']} clients: every rate dropped within "
+            f"{storm['seconds_until_every_rate_dropped']} s  [target <= 1 s]; every rate back "
+            f"to 0.9 R {storm['seconds_from_storm_end_to_90_percent']} s after the 3 s storm "
+            "[target <= 10 s]"
+        )
+        cost = asyncio.run(overhead(args.redis, 2000))
+        out["overhead"] = cost
+        print(
+            f"overhead: {cost['shared_us_per_request']} µs per request shared vs "
+            f"{cost['local_us_per_request']} µs local (+{cost['added_us_per_request']} µs), "
+            f"{cost['redis_round_trips_per_request']} Redis round trips per request"
+        )
+    finally:
+        asyncio.run(_cleanup(args.redis))
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Malformed answers from a hostile server: no exception, cause or context holds the key."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from iqualify_async import (
+    APIConnectionError,
+    BadRequestError,
+    Client,
+    IQualifyError,
+    ResponseDecodeError,
+    RetryPolicy,
+)
+
+from .conftest import API_KEY
+
+Answer = Callable[[str], bytes]
+"""The raw bytes to answer, given the Authorization header the client sent."""
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Callable[[Answer], Awaitable[str]]]:
+    """Starts loopback TCP servers answering every request with scripted raw bytes."""
+    servers: list[asyncio.Server] = []
+
+    async def start(answer: Answer) -> str:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            fields = dict(
+                (name.strip().lower(), value.strip())
+                for name, _, value in (line.partition(":") for line in head.split("\r\n")[1:])
+            )
+            await reader.readexactly(int(fields.get("content-length", "0")))
+            auth = fields["authorization"]
+            status_line, _, rest = answer(auth).partition(b"\r\n")
+            writer.write(status_line + b"\r\nConnection: close\r\n" + rest)
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+def chain(error: BaseException) -> list[BaseException]:
+    """The error and everything reachable through causes, contexts and ``.cause``."""
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        for linked in (current.__cause__, current.__context__, getattr(current, "cause", None)):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+    return seen
+
+
+def assert_no_key_anywhere(error: BaseException) -> None:
+    assert API_KEY not in "".join(traceback.format_exception(error))
+    for linked in chain(error):
+        texts = [repr(linked), str(linked), *(repr(v) for v in vars(linked).values())]
+        for text in texts:
+            assert API_KEY not in text, (type(linked).__name__, text)
+        assert API_KEY.encode() not in pickle.dumps(linked), type(linked).__name__
+
+
+ANSWERS: dict[str, tuple[Answer, type[IQualifyError]]] = {
+    "bad status line": (
+        lambda auth: f"HTTP/1.1 2OO {auth}\r\n\r\n".encode(),
+        APIConnectionError,
+    ),
+    "bad header": (
+        lambda auth: f"HTTP/1.1 200 OK\r\nX-Echo {auth}\r\n\r\n".encode(),
+        APIConnectionError,
+    ),
+    "bad content-length": (
+        lambda auth: f"HTTP/1.1 200 OK\r\nContent-Length: {auth}\r\n\r\n{{}}".encode(),
+        APIConnectionError,
+    ),
+    "short body": (
+        lambda auth: f'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{{"echo": "{auth}"'.encode(),
+        APIConnectionError,
+    ),
+    "not JSON": (
+        lambda auth: (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+            f"{len(auth) + 13}\r\n\r\n<html>{auth}</html>".encode()
+        ),
+        ResponseDecodeError,
+    ),
+    "error with echo": (
+        lambda auth: (
+            f"HTTP/1.1 400 Bad Request\r\nContent-Length: {len(auth) + 4}\r\n\r\nbad {auth}"
+        ).encode(),
+        BadRequestError,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ANSWERS))
+async def test_no_cause_or_context_carries_the_key(
+    raw_server: Callable[[Answer], Awaitable[str]], case: str
+) -> None:
+    answer, expected = ANSWERS[case]
+    base_url = await raw_server(answer)
+    async with Client(
+        api_key=API_KEY,
+        base_url=base_url,
+        auth_scheme="Bearer",
+        retry=RetryPolicy(max_retries=0),
+    ) as iq:
+        with pytest.raises(expected) as info:
+            await iq.request("GET", "/org")
+        with pytest.raises(expected) as write_info:  # AmbiguousWriteError for connection errors
+            await iq.request("POST", "/things", json={"a": 1})
+    for error in (info.value, write_info.value):
+        assert_no_key_anywhere(error)

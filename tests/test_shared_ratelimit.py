@@ -1,0 +1,299 @@
+"""RateLimit(shared=...): one budget in Redis for every process using a key."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from iqualify_async import Client, RateLimit, SharedLimitError
+from iqualify_async._ratelimit import AdaptiveLimiter
+from iqualify_async._shared_limit import SharedLimiter, default_name
+
+from ._redis_service import REDIS_URL, redis_name  # noqa: F401  (a fixture)
+from .conftest import API_KEY, RecordingServer
+
+pytestmark = pytest.mark.services
+
+DEAD_REDIS = "redis://:not-a-real-password@127.0.0.1:1/0"
+
+
+def shared_limiter(name: str, url: str = REDIS_URL, **settings: object) -> SharedLimiter:
+    limit = RateLimit(shared=url, name=name, max_concurrency=None, **settings)  # type: ignore[arg-type]
+    return SharedLimiter(limit, name=name)
+
+
+async def count_grants(limiters: list[SharedLimiter], seconds: float) -> list[int]:
+    """Tokens each limiter obtains in ``seconds`` with 5 greedy tasks each."""
+    counts = [0] * len(limiters)
+    end = time.monotonic() + seconds
+
+    async def greedy(i: int) -> None:
+        while True:
+            epoch = await limiters[i].acquire()
+            if time.monotonic() >= end:
+                limiters[i].release(200, epoch)
+                return
+            counts[i] += 1
+            limiters[i].release(200, epoch)
+
+    await asyncio.gather(*(greedy(i) for i in range(len(limiters)) for _ in range(5)))
+    return counts
+
+
+async def test_two_limiters_share_one_budget(redis_name: str) -> None:  # noqa: F811
+    alone = shared_limiter(redis_name + "-alone", requests_per_second=40, burst=4)
+    a = shared_limiter(redis_name, requests_per_second=40, burst=4)
+    b = shared_limiter(redis_name, requests_per_second=40, burst=4)
+    try:
+        (solo,) = await count_grants([alone], 0.5)
+        both = await count_grants([a, b], 0.5)
+    finally:
+        for limiter in (alone, a, b):
+            await limiter.aclose()
+    # 0.5 s at 40/s plus the burst of 4: about 24 tokens, whether one process asks or two.
+    assert 10 <= solo <= 26
+    assert 10 <= sum(both) <= 26 and min(both) >= 3  # shared (not twice), both got a part
+
+
+async def test_a_429_in_one_process_slows_and_pauses_the_others(redis_name: str) -> None:  # noqa: F811
+    changes: list[tuple[float, str]] = []
+    a = shared_limiter(redis_name, requests_per_second=50, burst=5)
+    b = SharedLimiter(
+        RateLimit(shared=REDIS_URL, name=redis_name, requests_per_second=50, burst=5),
+        name=redis_name,
+        on_rate_change=lambda rate, reason: changes.append((rate, reason)),
+    )
+    try:
+        b.release(200, await b.acquire())
+        b.release(429, await b.acquire(), retry_after=0.3)
+        await asyncio.gather(*b._reports)
+        assert changes == [(pytest.approx(30.0), "429")] and b.stats.rate_decreases == 1
+        started = time.monotonic()
+        a.release(200, await a.acquire())
+        assert time.monotonic() - started >= 0.2  # the other process honoured the pause
+        assert a.rate == pytest.approx(30.0)
+        # A late 429 to a request sent before the slowdown changes nothing more.
+        a.release(429, 0, retry_after=5.0)
+        await asyncio.gather(*a._reports)
+        assert a.stats.rate_decreases == 0
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+def test_default_name_is_the_base_url_and_a_digest_never_the_key() -> None:
+    name = default_name("https://api.iqualify.com/v1", API_KEY)
+    assert name.startswith("https://api.iqualify.com/v1#") and API_KEY not in name
+    assert default_name("https://api.iqualify.com/v1", API_KEY + "x") != name
+    client = Client(api_key=API_KEY, rate_limit=RateLimit(shared=DEAD_REDIS))
+    assert isinstance(client._limiter, SharedLimiter)
+    assert client._limiter.key.endswith(name) and API_KEY not in client._limiter.key
+    assert "not-a-real-password" not in repr(client.rate_limit)
+
+
+async def test_redis_unreachable_falls_back_locally_with_one_warning(
+    server: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    limit = RateLimit(shared=DEAD_REDIS, requests_per_second=20, expected_processes=4)
+    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+        results = await asyncio.gather(*(iq.request("GET", "/org") for _ in range(8)))
+        assert iq.current_rate == 5.0  # 20 / 4 processes
+    assert results == [{}] * 8 and len(server.requests) == 8
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "limiting this process alone at 5.00" in warnings[0].message
+    assert "not-a-real-password" not in caplog.text
+
+
+async def test_on_store_error_raise_stops_before_sending(server: RecordingServer) -> None:
+    limit = RateLimit(shared=DEAD_REDIS, on_store_error="raise")
+    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+        with pytest.raises(SharedLimitError, match="unreachable") as info:
+            await iq.request("GET", "/org")
+    assert "not-a-real-password" not in str(info.value)
+    assert info.value.__context__ is None and server.requests == []
+
+
+@pytest.fixture
+async def redis_proxy() -> AsyncIterator[tuple[str, Callable[[], None], Callable[[], object]]]:
+    """A TCP proxy to the test Redis that can be stopped and started again on the same port."""
+    from yarl import URL
+
+    target = URL(REDIS_URL)
+    server: asyncio.Server | None = None
+    links: list[asyncio.StreamWriter] = []
+    port = 0
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(target.host, target.port)
+        links.extend((writer, up_writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def start() -> None:
+        nonlocal server, port
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        port = server.sockets[0].getsockname()[1]
+
+    def stop() -> None:
+        assert server is not None
+        server.close()
+        for link in links:
+            link.close()
+        links.clear()
+
+    await start()
+    yield f"redis://127.0.0.1:{port}{target.path}", stop, start
+    stop()
+
+
+async def test_redis_going_away_and_back_loses_no_call(
+    server: RecordingServer,
+    redis_name: str,  # noqa: F811
+    redis_proxy: tuple[str, Callable[[], None], Callable[[], object]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    url, stop, start = redis_proxy
+    limit = RateLimit(shared=url, name=redis_name, requests_per_second=200, expected_processes=2)
+    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+        limiter = iq._limiter
+        assert isinstance(limiter, SharedLimiter)
+        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
+        assert limiter.shared
+        stop()
+        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
+        assert not limiter.shared and iq.current_rate == 100.0
+        await start()  # type: ignore[misc]
+        limiter._down_until = 0.0  # do not wait for the next check, a second from now
+        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
+        assert limiter.shared
+    assert len(server.requests) == 30
+    assert [r.levelname for r in caplog.records if "shared rate limit" in r.message] == [
+        "WARNING",
+        "INFO",
+    ]
+
+
+def test_shared_needs_a_rate_and_a_redis_url() -> None:
+    with pytest.raises(ValueError, match="requests_per_second"):
+        RateLimit(shared=REDIS_URL, requests_per_second=None)
+    with pytest.raises(ValueError, match="on_store_error"):
+        RateLimit(shared=REDIS_URL, on_store_error="ignore")
+    with pytest.raises(ValueError, match="redis://"):
+        Client(api_key=API_KEY, rate_limit=RateLimit(shared="http://127.0.0.1:6379"))
+
+
+def test_local_limiter_unchanged_without_shared() -> None:
+    client = Client(api_key=API_KEY, rate_limit=RateLimit())
+    assert isinstance(client._limiter, AdaptiveLimiter)
+
+
+def test_without_redis_the_tests_skip_saying_how_to_run_unless_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from . import _redis_service
+
+    monkeypatch.setattr(_redis_service, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.delenv(_redis_service.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="to run these tests, start Redis"):
+        _redis_service.require_redis()
+    monkeypatch.setenv(_redis_service.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="IQUALIFY_REQUIRE_SERVICES=1 but Redis"):
+        _redis_service.require_redis()
+
+
+async def test_shared_concurrency_caps_requests_in_flight_across_processes(
+    redis_name: str,  # noqa: F811
+) -> None:
+    a = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=2)
+    b = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=2)
+    try:
+        held = [await a.acquire(), await a.acquire()]
+        waiting = asyncio.ensure_future(b.acquire())
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # both slots are held by the other process
+        a.release(200, held.pop())
+        epoch = await asyncio.wait_for(waiting, 1.0)
+        b.release(200, epoch)
+        a.release(200, held.pop())
+        await asyncio.gather(*a._reports, *b._reports)
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_a_dead_holders_slot_is_freed_after_slot_ttl(redis_name: str) -> None:  # noqa: F811
+    dead = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=1, slot_ttl=0.3)
+    alive = shared_limiter(redis_name, requests_per_second=1000, shared_concurrency=1)
+    try:
+        await dead.acquire()  # and never released: its process "died"
+        started = time.monotonic()
+        alive.release(200, await asyncio.wait_for(alive.acquire(), 2.0))
+        assert 0.2 <= time.monotonic() - started < 1.5
+    finally:
+        await dead.aclose()
+        await alive.aclose()
+
+
+async def test_shared_concurrency_falls_back_to_a_local_share(server: RecordingServer) -> None:
+    limit = RateLimit(
+        shared=DEAD_REDIS, requests_per_second=100, shared_concurrency=4, expected_processes=2
+    )
+    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+        limiter = iq._limiter
+        assert isinstance(limiter, SharedLimiter)
+        held = [await limiter.acquire(), await limiter.acquire()]  # 4 / 2 processes
+        third = asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0.05)
+        assert not third.done()
+        limiter.release(200, held.pop())
+        limiter.release(200, await asyncio.wait_for(third, 1.0))
+        limiter.release(200, held.pop())
+        assert await iq.request("GET", "/org") == {}
+
+
+async def test_recovery_is_shared_and_fast(redis_name: str) -> None:  # noqa: F811
+    a = shared_limiter(redis_name, requests_per_second=50, burst=5)
+    b = shared_limiter(redis_name, requests_per_second=50, burst=5)
+    try:
+        a.release(200, await a.acquire())
+        a.release(429, await a.acquire(), retry_after=0.0)
+        await asyncio.gather(*a._reports)
+        assert a.rate == pytest.approx(30.0)
+        started = time.monotonic()
+        b.release(200, await b.acquire())
+        assert b.rate == pytest.approx(30.0)  # the other process saw the slowdown
+        while (b.rate or 0.0) < 45.0 and time.monotonic() - started < 5.0:
+            b.release(200, await b.acquire())  # the other process's successes lift the rate
+        assert b.rate == pytest.approx(45.0, abs=0.5)  # 90% of the rate that met the 429
+        assert time.monotonic() - started < 2.5
+        a.release(200, await a.acquire())
+        assert a.rate == pytest.approx(45.0, abs=1.0)  # seen by the first process too
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_a_busy_process_does_not_pay_a_round_trip_per_request(
+    redis_name: str,  # noqa: F811
+) -> None:
+    limiter = shared_limiter(redis_name, requests_per_second=1e6)
+    try:
+        granted = await count_grants([limiter], 0.3)
+    finally:
+        await limiter.aclose()
+    assert granted[0] > 50
+    assert limiter.round_trips <= 0.3 * granted[0]  # leases of a few tokens, fetched ahead
