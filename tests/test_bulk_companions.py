@@ -111,6 +111,25 @@ async def test_a_write_applied_then_cut_off_is_verified_not_sent_again() -> None
     assert set(people) <= set(group.learners)
 
 
+CHANNEL_ADD = "POST /offerings/{offeringId}/channels/{channelId}/learners"
+
+
+async def test_channel_adds_cut_off_after_being_applied_are_checked_in_the_channel() -> None:
+    async with FakeIQualify(KEY, seed="demo", faults=Faults(apply_then_drop_rate=1.0)) as fake:
+        offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+        channel = next(c for c in offering.channels.values() if c.group_discussion)
+        people = [p for p in learners(offering, 100) if p not in channel.learners][:3]
+        assert len(people) == 3
+        async with client(fake) as iq:
+            job = bulk.add_to_channel(iq, offering.id, channel.id, people)
+            outcomes = [o async for o in job]
+    assert {(o.item, o.status, o.message) for o in outcomes} == {
+        (p, Status.SUCCEEDED, None) for p in people
+    }
+    assert fake.stats.by_route[CHANNEL_ADD] == 3  # each found in the channel, not re-sent
+    assert set(people) <= set(channel.learners)
+
+
 async def test_writes_cut_off_are_sent_again_only_when_the_check_finds_them_missing() -> None:
     faults = Faults(reset_rate=0.2, apply_then_drop_rate=0.2, seed=3)
     async with FakeIQualify(KEY, seed="demo", faults=faults) as fake:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from .._multistatus import AddUserOutcome
 from ..errors import APIConnectionError, APIError, NotFoundError, ServerError
+from ..types.models import OfferingMember
 from .engine import Job, run
 from .journal import Journal
 from .outcome import Skipped
@@ -71,10 +72,10 @@ class EnrolmentError(APIError):
     """The API refused one person of a batch (a 207 answer item); ``name``/``details`` say why."""
 
 
-def _role_of(member: Mapping[str, Any]) -> Role:
-    if member.get("isFacilitator"):
+def _role_of(member: OfferingMember) -> Role:
+    if member.is_facilitator:
         return "facilitator"
-    if member.get("isMarker"):
+    if member.is_marker:
         return "marker"
     return "learner"
 
@@ -96,10 +97,8 @@ class _Members:
         return self._reads
 
     async def _read(self) -> None:
-        rows = await self._iq.offerings.users.list(self._offering_id)
-        for row in rows or ():
-            if isinstance(row, Mapping) and isinstance(row.get("email"), str):
-                self.roles[row["email"].lower()] = _role_of(row)
+        for member in await self._iq.offerings.users.list(self._offering_id):
+            self.roles[member.email.lower()] = _role_of(member)
 
     async def known(self) -> dict[str, Role]:
         """The members as first read (a failed read is tried again by the next caller)."""

@@ -13,11 +13,12 @@ class TypeRef:
     """
 
     kind: str
-    text: str
+    text: str = field(compare=False)
     format: str | None = None
     enum: tuple[str, ...] = ()
     fields: tuple[FieldDef, ...] = ()
     items: TypeRef | None = None
+    ref: str | None = None  # the OpenAPI schema an object comes from, when it has a name
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ class Response:
     description: str
     schema: TypeRef | None
     model: str | None = None  # attrs model decoded from the body
-    # "one": the body is one model. "one_or_many": the spec declares one object but describes
-    # a list, so a JSON array of them or one object is accepted and a list returned.
+    # "one": the body is one model. "list": a JSON array of models. "one_or_many": the spec
+    # declares one object but describes a list, so a JSON array of them or one object is
+    # accepted and a list returned. "strings": an array of strings. "string_map": an object of
+    # strings. "json": no shape described, the JSON as decoded.
     shape: str = "one"
 
 

@@ -35,7 +35,7 @@ def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
         return {"type": "object", "properties": {f.name: schema_of(f.type) for f in t.fields}}
     if t.kind == "array":
         assert t.items is not None
-        return {"type": "array", "items": schema_of(t.items)}
+        return {"type": "array", "items": schema_of(t.items, nested)}
     raise ValueError(t)
 
 
@@ -100,6 +100,13 @@ def _request_body(op: Operation, api: Api) -> dict[str, Any] | None:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+_PLAIN: dict[str, dict[str, Any]] = {
+    "strings": {"type": "array", "items": {"type": "string"}},
+    "string_map": {"type": "object", "additionalProperties": {"type": "string"}},
+    "json": {},
+}
+
+
 def _error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -124,7 +131,11 @@ def _responses(op: Operation, api: Api) -> dict[str, Any]:
             if r.shape == "one_or_many":
                 # The spec declares one object but describes a list: either is a valid answer.
                 schema = {"oneOf": [schema, {"type": "array", "items": schema}]}
+            elif r.shape == "list":
+                schema = {"type": "array", "items": schema}
             entry["content"] = {"application/json": {"schema": schema}}
+        elif r.shape in _PLAIN:
+            entry["content"] = {"application/json": {"schema": _PLAIN[r.shape]}}
         out[str(r.status)] = entry
     for status, text in op.errors:
         out[str(status)] = _error_response(text)

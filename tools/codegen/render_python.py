@@ -40,15 +40,15 @@ def _doc_text(text: str) -> str:
 # -- models -----------------------------------------------------------------------------
 
 
-def response_annotation(t: TypeRef, nested: str | None) -> str:
+def response_annotation(t: TypeRef, nested: str | None, required: bool = False) -> str:
+    base = _response_base(t, nested)
+    return base if required or base == "JSON" else f"{base} | None"
+
+
+def _response_base(t: TypeRef, nested: str | None = None) -> str:
     if t.kind == "object":
-        return f"{nested} | None"
-    if t.kind == "any":
-        return "Any"
-    return f"{_response_base(t)} | None"
-
-
-def _response_base(t: TypeRef) -> str:
+        assert nested is not None
+        return nested
     if t.kind == "str":
         return "datetime" if t.format in ("date-time", "date") else "str"
     if t.kind == "int":
@@ -58,12 +58,12 @@ def _response_base(t: TypeRef) -> str:
     if t.kind == "bool":
         return "bool"
     if t.kind == "map":
-        return "dict[str, Any]"
+        return "dict[str, JSON]"
     if t.kind == "any":
-        return "Any"
+        return "JSON"
     if t.kind == "array":
         assert t.items is not None
-        return f"tuple[{_response_base(t.items)}, ...]"
+        return f"tuple[{_response_base(t.items, nested)}, ...]"
     raise ValueError(t)
 
 
@@ -90,22 +90,38 @@ def _field_line(f: FieldDef, annotation: str, default: str) -> str:
 def render_models(api: Api) -> str:
     out = [HEADER.format(doc="Response models of the iQualify API (attrs, frozen, slotted).")]
     out.append(
-        "from collections.abc import Mapping\nfrom datetime import datetime\nfrom typing import Any\n\nimport attrs\n"
+        "from __future__ import annotations\n\n"
+        "from collections.abc import Mapping\nfrom datetime import datetime\n\nimport attrs\n\n"
+        "from .._model import Model\nfrom .._types import JSON\n"
     )
     names = []
     for m in api.models:
         if m.kind != "response":
             continue
         names.append(m.name)
-        lines = ["", "", "@attrs.frozen", f"class {m.name}:", f'    """{_doc_text(m.doc)}']
+        lines = ["", "", "@attrs.frozen(kw_only=True)", f"class {m.name}(Model):"]
+        lines.append(f'    """{_doc_text(m.doc)}')
         if m.openapi_name:
             lines[-1] += f"\n\n    OpenAPI schema: ``{m.openapi_name}``."
+        required = [py_name(f.name) for f in m.fields if f.required]
+        if required:
+            names_text = ", ".join(f"``{n}``" for n in required)
+            lines[-1] += f"\n\n    Always present: {names_text}."
         lines[-1] += (
-            '\n\n    Every field is ``None`` when the API leaves it out; ``raw`` holds the payload\n    as received, unknown fields included.\n    """\n'
+            "\n\n    Other fields are ``None`` when the API leaves them out; ``raw`` holds the\n"
+            '    payload as received, unknown fields included.\n    """\n'
         )
         for f in m.fields:
-            lines.append(_field_line(f, response_annotation(f.type, m.nested.get(f.name)), "None"))
-        lines.append("    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)")
+            ann = response_annotation(f.type, m.nested.get(f.name), f.required)
+            if f.required:
+                name = py_name(f.name)
+                meta = "" if name == f.name else f' = attrs.field(metadata={{"wire": {f.name!r}}})'
+                lines.append(f"    {name}: {ann}{meta}")
+            else:
+                lines.append(_field_line(f, ann, "None"))
+        lines.append(
+            "    raw: Mapping[str, JSON] = attrs.field(factory=dict, eq=False, repr=False)"
+        )
         out.append("\n".join(lines))
     out.append("\n\n__all__ = [" + ", ".join(repr(n) for n in sorted(names)) + "]\n")
     return "\n".join(out)
@@ -201,10 +217,13 @@ def render_types_init(api: Api) -> str:
     response = sorted(m.name for m in api.models if m.kind == "response")
     params = sorted(m.name for m in api.models if m.kind in ("param", "input"))
     lines = [HEADER.format(doc="Models and request types of the iQualify API.")]
+    lines.append("from .._model import Model")
     lines.append("from .._multistatus import AddUserOutcome, AddUsersResult, ErrorDetail")
+    lines.append("from .._types import JSON, JSONObject")
     lines.append("from .models import " + ", ".join(response))
     lines.append("from .params import " + ", ".join(params))
-    allnames = sorted(["AddUserOutcome", "AddUsersResult", "ErrorDetail", *response, *params])
+    extra = ["JSON", "JSONObject", "Model", "AddUserOutcome", "AddUsersResult", "ErrorDetail"]
+    allnames = sorted([*extra, *response, *params])
     lines.append("\n__all__ = [" + ", ".join(repr(n) for n in allnames) + "]\n")
     return "\n".join(lines)
 
@@ -216,15 +235,35 @@ def _returns(op: Operation) -> str:
     if op.multi_status:
         return op.multi_status
     model = op.success.model
+    shape = op.success.shape
     if model:
-        return f"list[{model}]" if _one_or_many(op) else model
-    if op.success.status == 204:
-        return "None"
-    return "Any"
+        return f"list[{model}]" if shape in ("list", "one_or_many") else model
+    if shape == "strings":
+        return "list[str]"
+    if shape == "string_map":
+        return "dict[str, str]"
+    if shape == "json":
+        return "JSON"
+    return "None"
 
 
 def _one_or_many(op: Operation) -> bool:
     return op.success.shape == "one_or_many"
+
+
+_DECODERS = {
+    "one": "decode",
+    "list": "decode_list",
+    "one_or_many": "decode_one_or_many",
+    "strings": "decode_strings",
+    "string_map": "decode_string_map",
+}
+
+
+def _decoder(op: Operation) -> str | None:
+    if op.multi_status or op.success.shape == "json" or _returns(op) == "None":
+        return None
+    return _DECODERS[op.success.shape]
 
 
 def _return_annotation(op: Operation) -> str:
@@ -388,8 +427,11 @@ def _docstring(op: Operation, api: Api) -> list[str]:
         desc = _doc_text(op.success.description) if op.success.description else ""
         if ret == "None":
             text = f"None ({op.success.status}). {desc}"
-        elif ret == "Any":
-            text = f"The decoded JSON, unchanged ({op.success.status}). {desc}"
+        elif ret == "JSON":
+            text = (
+                f"The decoded JSON, unchanged ({op.success.status}); the spec describes no "
+                f"shape. {desc}"
+            )
         else:
             text = f"{ret} ({op.success.status}). {desc}"
         if _one_or_many(op):
@@ -464,13 +506,15 @@ def _method(op: Operation, api: Api) -> list[str]:
         )
     elif ret == "None":
         lines.append(f"{i}await self._client.request({args})")
-    elif ret == "Any":
-        lines.append(f"{i}return await self._client.request({args})")
+    elif ret == "JSON":
+        lines.append(f"{i}result: JSON = await self._client.request({args})")
+        lines.append(f"{i}return result")
     else:
-        decoder = "decode_one_or_many" if _one_or_many(op) else "decode"
+        decoder = _decoder(op)
+        model = f"{op.success.model}, " if op.success.model else ""
         lines.append(f"{i}response = await self._client.request_raw({args})")
         lines.append(
-            f"{i}return {decoder}(response.status, response.data, {op.success.model}, "
+            f"{i}return {decoder}(response.status, response.data, {model}"
             f'"{op.method}", "{op.path}")'
         )
     return lines
@@ -481,9 +525,9 @@ def render_resource_module(api: Api, top: str) -> str:
     ops = [op for op in api.operations if op.resource == top or op.resource.startswith(top + ".")]
     group_doc = next(r.doc for r in resources if r.attr == top)
     out = [HEADER.format(doc=f"``Client.{top}``: {group_doc}")]
-    decoded = [op for op in ops if op.success.model and not op.multi_status]
+    decoded = [op for op in ops if _decoder(op)]
     used_models = sorted({op.success.model for op in decoded if op.success.model})
-    decoders = sorted({"decode_one_or_many" if _one_or_many(op) else "decode" for op in decoded})
+    decoders = sorted({d for op in decoded if (d := _decoder(op))})
     used_params = sorted({p.typed_name for op in ops for p in op.params if p.typed_name})
     used_fields = sorted(
         {
@@ -502,14 +546,12 @@ def render_resource_module(api: Api, top: str) -> str:
     typing_names = [
         n for n in ("Any", "Literal") if f"{n}[" in text or f" {n}" in text or f"{n}," in text
     ]
-    if any(_returns(op) == "Any" for op in ops) and "Any" not in typing_names:
-        typing_names.insert(0, "Any")
     if typing_names:
         imports.append("from typing import " + ", ".join(typing_names))
     patterns = {(_pattern_const(p), p.pattern) for op in ops for p in op.params if p.pattern}
     if patterns:
         imports.insert(0, "import re")
-    if any(_one_or_many(op) for op in decoded):
+    if any(_return_annotation(op).startswith("builtins.") for op in ops):
         imports.insert(0, "import builtins")
     imports.append("")
     imports.append("from .. import _validation as _v")
@@ -518,7 +560,8 @@ def render_resource_module(api: Api, top: str) -> str:
     imports.append("from .._base_client import BaseClient")
     if decoders:
         imports.append("from .._converter import " + ", ".join(decoders))
-    imports.append("from .._types import UNSET, TimeoutArg, Unset")
+    json_type = "JSON, " if any(_returns(op) == "JSON" for op in ops) else ""
+    imports.append(f"from .._types import {json_type}UNSET, TimeoutArg, Unset")
     if any(op.multi_status for op in ops):
         imports.append("from .._multistatus import AddUsersResult")
     imports.append("from .._retry import RetryPolicy")
@@ -603,7 +646,7 @@ def render_endpoints(api: Api) -> str:
         out.append(f"        summary={op.summary!r},")
         out.append("        params=(" + "".join(params) + "),")
         out.append(f"        success_status={op.success.status!r},")
-        out.append(f"        returns={None if ret in ('None', 'Any') else ret!r},")
+        out.append(f"        returns={None if ret in ('None', 'JSON') else ret!r},")
         out.append(f"        body={op.body_kind!r},")
         out.append(f"        errors={tuple(s for s, _ in op.errors)!r},")
         out.append("    ),")
