@@ -74,13 +74,20 @@ _DATE: Final = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
 
 def parse_datetime(value: str) -> datetime:
     """An aware datetime from an RFC 3339 date-time string (or a date, as midnight UTC)."""
+    try:  # the common forms, in C
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        if parsed.tzinfo is not None:
+            return parsed
     m = _RFC3339.fullmatch(value)
     if m is None:
         d = _DATE.fullmatch(value)
         if d is None:
             raise ValueError(f"not an RFC 3339 date-time: {value[:40]!r}")
         return datetime(int(d[1]), int(d[2]), int(d[3]), tzinfo=UTC)
-    year, month, day, hour, minute, second = (int(m[i]) for i in range(1, 7))
+    year, month, day, hour, minute, second = map(int, m.group(1, 2, 3, 4, 5, 6))
     micro = int(m[7][:6].ljust(6, "0")) if m[7] else 0
     if m[8]:
         tz = UTC
@@ -106,10 +113,10 @@ def _zone(offset: timedelta) -> Any:
 
 def format_datetime(value: datetime) -> str:
     """RFC 3339 in UTC with a ``Z`` (the form the API uses); naive values are taken as UTC."""
-    if value.tzinfo is not None:
+    if value.tzinfo is not UTC and value.tzinfo is not None:
         value = value.astimezone(UTC)
-    text = value.replace(tzinfo=None).isoformat()
-    return text + "Z"
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text + "Z"
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
@@ -427,7 +434,13 @@ def decode_string_map(status: int, data: Any, method: str, path: str) -> dict[st
     )
 
 
+_TO_DICT: dict[type, Callable[[Any], dict[str, Any]]] = {}
+
+
 def to_dict(model: Any) -> dict[str, JSON]:
     """The API's own JSON object for a response model (camelCase keys, ``None`` left out)."""
-    result: dict[str, JSON] = converter.unstructure(model)
-    return result
+    cls = model.__class__
+    function = _TO_DICT.get(cls)
+    if function is None:
+        function = _TO_DICT[cls] = converter.get_unstructure_hook(cls)
+    return function(model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
+from ._converter import decode, to_dict
 from ._types import JSON
 
 M = TypeVar("M", bound="Model")
@@ -22,8 +23,6 @@ class Model:
 
     def to_dict(self) -> dict[str, JSON]:
         """The API's JSON object for this model: camelCase keys, RFC 3339 UTC date-times."""
-        from ._converter import to_dict
-
         return to_dict(self)
 
     def to_json(self, **dumps_options: Any) -> str:
@@ -35,6 +34,4 @@ class Model:
     def from_dict(cls: type[M], data: object) -> M:
         """Build the model from the API's JSON; a value that does not fit raises
         :class:`~iqualify_async.ResponseDecodeError` naming the field."""
-        from ._converter import decode
-
         return decode(200, data, cls, f"{cls.__name__}.from_dict", "")

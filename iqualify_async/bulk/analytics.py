@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 OFFERING_KINDS: Mapping[str, str] = {
-    "pulses": "list_pulses",
+    "pulses": "pulses",
     "pulse-responses": "pulse_responses",
     "assignment-marks": "assignment_marks",
     "quiz-marks": "quiz_marks",

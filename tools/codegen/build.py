@@ -353,4 +353,5 @@ def _operation(
         tuple(ep.errors),
         body_kind,
         multi["result"] if multi else None,
+        oa.description(ep.method, ep.path),
     )

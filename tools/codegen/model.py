@@ -74,6 +74,7 @@ class Operation:
     errors: tuple[tuple[int, str], ...]
     body_kind: str | None = None  # None | "object" | "array"
     multi_status: str | None = None  # result type name when the API may answer 207
+    description: str | None = None  # the OpenAPI operation's description
 
     @property
     def resource(self) -> str:

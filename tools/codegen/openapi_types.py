@@ -40,6 +40,11 @@ class OpenApiTypes:
                 return int(status), content.get("schema")
         return None
 
+    def description(self, method: str, path: str) -> str | None:
+        op = self.document["paths"].get(path, {}).get(method.lower(), {})
+        text = op.get("description")
+        return " ".join(text.split()) if isinstance(text, str) and text.strip() else None
+
     def _resolve(self, schema: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         ref = schema.get("$ref")
         if ref is None and len(schema.get("allOf", ())) == 1:

@@ -370,25 +370,29 @@ def _signature(op: Operation) -> list[str]:
     return lines
 
 
-def _wrap(text: str, indent: str, width: int = 96) -> list[str]:
+def _wrap(text: str, indent: str, width: int = 96, hanging: str = "    ") -> list[str]:
     """Wrap ``text``; lines after the first get a hanging indent."""
     lines: list[str] = []
     line = ""
     for word in text.split():
-        prefix = indent if not lines else indent + "    "
+        prefix = indent if not lines else indent + hanging
         if line and len(prefix) + len(line) + 1 + len(word) > width:
             lines.append(prefix + line)
             line = word
         else:
             line = f"{line} {word}" if line else word
     if line:
-        lines.append((indent if not lines else indent + "    ") + line)
+        lines.append((indent if not lines else indent + hanging) + line)
     return lines
 
 
 def _docstring(op: Operation, api: Api) -> list[str]:
     i = "        "
-    lines = [f'{i}"""{_doc_text(op.summary)}', "", f"{i}``{op.method} {op.path}``", "", f"{i}Args:"]
+    lines = [f'{i}"""{_doc_text(op.summary)}', ""]
+    if op.description and _doc_text(op.description) != _doc_text(op.summary):
+        lines += _wrap(_doc_text(op.description), i, hanging="")
+        lines.append("")
+    lines += [f"{i}``{op.method} {op.path}``", "", f"{i}Args:"]
     for p in sorted(op.params, key=lambda p: (p.location != "path", not p.required)):
         bits = []
         if p.description:
@@ -520,27 +524,44 @@ def _method(op: Operation, api: Api) -> list[str]:
     return lines
 
 
-def render_resource_module(api: Api, top: str) -> str:
-    resources = [r for r in api.resources if r.attr == top or r.attr.startswith(top + ".")]
-    ops = [op for op in api.operations if op.resource == top or op.resource.startswith(top + ".")]
-    group_doc = next(r.doc for r in resources if r.attr == top)
-    out = [HEADER.format(doc=f"``Client.{top}``: {group_doc}")]
+def resource_path(api: Api, attr: str) -> str:
+    """Module path (relative to the package's ``resources/``) of one resource class.
+
+    A top-level resource with sub-resources is a package (``offerings/offerings.py``, its
+    sub-resources beside it: ``offerings/users.py``); one without is a module (``org.py``).
+    """
+    top, _, sub = attr.partition(".")
+    if sub:
+        return f"{top}/{sub}.py"
+    has_subs = any(r.attr.startswith(top + ".") for r in api.resources)
+    return f"{top}/{top}.py" if has_subs else f"{top}.py"
+
+
+def render_resource_module(api: Api, attr: str) -> str:
+    """One module holding one resource class: its methods, and its sub-resources (lazily)."""
+    res = next(r for r in api.resources if r.attr == attr)
+    subs = [r for r in api.resources if r.attr.rsplit(".", 1)[0] == attr and r.attr != attr]
+    ops = [op for op in api.operations if op.resource == attr]
+    up = "." * (resource_path(api, attr).count("/") + 2)
+    out = [HEADER.format(doc=f"``Client.{attr}``: {res.doc}")]
     decoded = [op for op in ops if _decoder(op)]
     used_models = sorted({op.success.model for op in decoded if op.success.model})
-    decoders = sorted({d for op in decoded if (d := _decoder(op))})
-    used_params = sorted({p.typed_name for op in ops for p in op.params if p.typed_name})
-    used_fields = sorted(
-        {
-            fields_const(p.typed_name)
-            for op in ops
-            for p in op.params
-            if p.typed_name and p.type.kind == "object"
-        }
-    )
+    support = {"BaseClient"}
+    support |= {d for op in decoded if (d := _decoder(op))}
+    used_params = {p.typed_name for op in ops for p in op.params if p.typed_name}
+    used_params |= {
+        fields_const(p.typed_name)
+        for op in ops
+        for p in op.params
+        if p.typed_name and p.type.kind == "object"
+    }
     text = " ".join(" ".join(_signature(op)) for op in ops)
-    imports = ["from collections.abc import Mapping"]
-    if "Sequence[" in text:
-        imports[0] += ", Sequence"
+    imports = []
+    if ops:
+        support |= {"UNSET", "RetryPolicy", "TimeoutArg", "Unset", "_v"}
+        imports.append(
+            "from collections.abc import Mapping" + (", Sequence" if "Sequence[" in text else "")
+        )
     if "datetime" in text:
         imports.append("from datetime import datetime")
     typing_names = [
@@ -554,51 +575,71 @@ def render_resource_module(api: Api, top: str) -> str:
     if any(_return_annotation(op).startswith("builtins.") for op in ops):
         imports.insert(0, "import builtins")
     imports.append("")
-    imports.append("from .. import _validation as _v")
+    if any(_returns(op) == "JSON" for op in ops):
+        support.add("JSON")
     if any(op.multi_status for op in ops):
-        imports.append("from .. import _multistatus as _ms")
-    imports.append("from .._base_client import BaseClient")
-    if decoders:
-        imports.append("from .._converter import " + ", ".join(decoders))
-    json_type = "JSON, " if any(_returns(op) == "JSON" for op in ops) else ""
-    imports.append(f"from .._types import {json_type}UNSET, TimeoutArg, Unset")
-    if any(op.multi_status for op in ops):
-        imports.append("from .._multistatus import AddUsersResult")
-    imports.append("from .._retry import RetryPolicy")
+        support |= {"AddUsersResult", "_ms"}
+    imports.append(f"from {up}_codegen_support import " + ", ".join(sorted(support)))
     if used_models:
-        imports.append("from ..types.models import " + ", ".join(used_models))
-    if used_params or used_fields:
-        imports.append(
-            "from ..types.params import " + ", ".join(sorted(set(used_params) | set(used_fields)))
-        )
+        imports.append(f"from {up}types.models import " + ", ".join(used_models))
+    if used_params:
+        imports.append(f"from {up}types.params import " + ", ".join(sorted(used_params)))
+    for s in subs:
+        imports.append(f"from .{s.attr.rsplit('.', 1)[1]} import {s.class_name}")
     out.append("\n".join(imports) + "\n")
     for const, pattern in sorted(patterns):
         out.append(f"{const} = re.compile({pattern!r})\n")
 
-    def class_lines(res_attr: str) -> list[str]:
-        res = next(r for r in resources if r.attr == res_attr)
-        subs = [r for r in resources if r.attr.rsplit(".", 1)[0] == res_attr and r.attr != res_attr]
-        lines = ["", "", f"class {res.class_name}:", f'    """{_doc_text(res.doc)}"""', ""]
-        slots = ["_client"] + [s.attr.rsplit(".", 1)[1] for s in subs]
-        lines.append("    __slots__ = (" + ", ".join(repr(s) for s in slots) + ",)")
+    lines = ["", "", f"class {res.class_name}:", f'    """{_doc_text(res.doc)}"""', ""]
+    slots = ["_client"] + ["_" + s.attr.rsplit(".", 1)[1] for s in subs]
+    lines.append("    __slots__ = (" + ", ".join(repr(s) for s in slots) + ",)")
+    lines.append("")
+    lines.append("    def __init__(self, client: BaseClient) -> None:")
+    lines.append("        self._client = client")
+    for s in subs:
+        name = s.attr.rsplit(".", 1)[1]
+        lines.append(f"        self._{name}: {s.class_name} | None = None")
+    for s in subs:
+        name = s.attr.rsplit(".", 1)[1]
+        lines += [
+            "",
+            "    @property",
+            f"    def {name}(self) -> {s.class_name}:",
+            f'        """{_doc_text(s.doc)}"""',
+            f"        if self._{name} is None:",
+            f"            self._{name} = {s.class_name}(self._client)",
+            f"        return self._{name}",
+        ]
+    for op in ops:
         lines.append("")
-        lines.append("    def __init__(self, client: BaseClient) -> None:")
-        lines.append("        self._client = client")
-        for s in subs:
-            lines.append(f"        self.{s.attr.rsplit('.', 1)[1]} = {s.class_name}(client)")
-        for op in ops:
-            if op.resource == res_attr:
-                lines.append("")
-                lines += _method(op, api)
-        return lines
-
-    # Sub-resources before the classes that hold them.
-    order = sorted((r.attr for r in resources), key=lambda a: -a.count("."))
-    for attr in order:
-        out.append("\n".join(class_lines(attr)))
-    names = sorted(r.class_name for r in resources)
-    out.append("\n\n__all__ = [" + ", ".join(repr(n) for n in names) + "]\n")
+        lines += _method(op, api)
+    out.append("\n".join(lines))
+    out.append(f"\n\n__all__ = [{res.class_name!r}]\n")
     return "\n".join(out)
+
+
+def render_resource_package_init(api: Api, top: str) -> str:
+    res = next(r for r in api.resources if r.attr == top)
+    lines = [HEADER.format(doc=f"``Client.{top}`` and its sub-resources: {res.doc}")]
+    names = []
+    for r in api.resources:
+        if r.attr == top or r.attr.startswith(top + "."):
+            module = resource_path(api, r.attr).rsplit("/", 1)[1].removesuffix(".py")
+            lines.append(f"from .{module} import {r.class_name}")
+            names.append(r.class_name)
+    lines.append("\n__all__ = [" + ", ".join(repr(n) for n in sorted(names)) + "]\n")
+    return "\n".join(lines)
+
+
+def resource_files(api: Api) -> dict[str, str]:
+    """Path under ``resources/`` -> source of every generated resource module."""
+    files = {"__init__.py": render_resources_init(api)}
+    for r in api.resources:
+        files[resource_path(api, r.attr)] = render_resource_module(api, r.attr)
+    for top in top_resources(api):
+        if "/" in resource_path(api, top):
+            files[f"{top}/__init__.py"] = render_resource_package_init(api, top)
+    return files
 
 
 def top_resources(api: Api) -> list[str]:
@@ -606,7 +647,7 @@ def top_resources(api: Api) -> list[str]:
 
 
 def render_resources_init(api: Api) -> str:
-    lines = [HEADER.format(doc="Resource classes, one module per API group.")]
+    lines = [HEADER.format(doc="Resource classes: one module per resource, a package per group.")]
     names = []
     for top in top_resources(api):
         classes = sorted(
@@ -621,35 +662,64 @@ def render_resources_init(api: Api) -> str:
 # -- registry ---------------------------------------------------------------------------
 
 
+def _param_call(p: Param) -> str:
+    args = [
+        repr(p.name),
+        repr(p.python_name),
+        repr(p.location),
+        repr(p.required),
+        repr(p.type.text),
+    ]
+    if p.description is not None or p.default is not None:
+        args.append(repr(p.description))
+    if p.default is not None:
+        args.append(repr(p.default))
+    return f"Param({', '.join(args)})"
+
+
 def render_endpoints(api: Api) -> str:
     out = [
         HEADER.format(
             doc=f"Registry of the {len(api.operations)} API operations: ``ENDPOINTS``, one "
-            "entry per operation.\n\nThe entry classes are hand-written in ``_registry``."
+            "row per operation.\n\nThe entry classes are hand-written in ``_registry``."
         )
     ]
-    out.append("from ._registry import Endpoint, Param\n\n")
+    out.append("from ._registry import Endpoint, Param\n")
+    calls = [_param_call(p) for op in api.operations for p in op.params]
+    counts: dict[str, int] = {}
+    for call in calls:
+        counts[call] = counts.get(call, 0) + 1
+    shared: dict[str, str] = {}
+    for call in dict.fromkeys(calls):
+        if counts[call] < 2:
+            continue
+        base = "_" + snake(call.split("'")[3]).upper()
+        name, n = base, 2
+        while name in shared.values():
+            name, n = f"{base}_{n}", n + 1
+        shared[call] = name
+    out.append("# Parameters of several operations, defined once.")
+    for call, name in shared.items():
+        out.append(f"{name} = {call}")
+    out.append("")
+    out.append(
+        "# Endpoint(method, path, group, attr, summary, params, success_status, returns, body,"
+    )
+    out.append("#          errors)")
+    out.append("# fmt: off")
     out.append("ENDPOINTS: tuple[Endpoint, ...] = (")
     for op in api.operations:
-        params = []
-        for p in op.params:
-            params.append(
-                f"Param({p.name!r}, {p.python_name!r}, {p.location!r}, {p.required!r}, {p.type.text!r}, "
-                f"description={p.description!r}, default={p.default!r}),"
-            )
+        params = [shared.get(c := _param_call(p), c) for p in op.params]
+        params_text = "(" + ", ".join(params) + ("," if len(params) == 1 else "") + ")"
         ret = _returns(op)
-        out.append("    Endpoint(")
-        out.append(f"        method={op.method!r},")
-        out.append(f"        path={op.path!r},")
-        out.append(f"        group={op.group!r},")
-        out.append(f"        attr={op.attr!r},")
-        out.append(f"        summary={op.summary!r},")
-        out.append("        params=(" + "".join(params) + "),")
-        out.append(f"        success_status={op.success.status!r},")
-        out.append(f"        returns={None if ret in ('None', 'JSON') else ret!r},")
-        out.append(f"        body={op.body_kind!r},")
-        out.append(f"        errors={tuple(s for s, _ in op.errors)!r},")
-        out.append("    ),")
-    out.append(")\n")
+        returns = None if ret in ("None", "JSON") else ret
+        errors = tuple(s for s, _ in op.errors)
+        out.append(
+            f"    Endpoint({op.method!r}, {op.path!r}, {op.group!r}, {op.attr!r}, "
+            f"{op.summary!r}, {params_text}, {op.success.status!r}, {returns!r}, "
+            f"{op.body_kind!r}, {errors!r}),"
+        )
+    out.append(")")
+    out.append("# fmt: on\n")
     out.append('\n__all__ = ["ENDPOINTS", "Endpoint", "Param"]\n')
     return "\n".join(out)
