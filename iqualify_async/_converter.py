@@ -66,7 +66,7 @@ def _wrong(wire: str, expected: str, value: Any) -> FieldError:
 
 # RFC 3339 date-time: "T" or "t" (or a space) between date and time, "Z"/"z" or an offset,
 # any number of fraction digits, and second 60 (a leap second, read as the next second).
-_RFC3339: Final = re.compile(
+RFC3339: Final = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))"
 )
 _DATE: Final = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
@@ -81,7 +81,7 @@ def parse_datetime(value: str) -> datetime:
     else:
         if parsed.tzinfo is not None:
             return parsed
-    m = _RFC3339.fullmatch(value)
+    m = RFC3339.fullmatch(value)
     if m is None:
         d = _DATE.fullmatch(value)
         if d is None:

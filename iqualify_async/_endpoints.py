@@ -13,7 +13,7 @@ _ASSESSMENT_ID = Param("assessmentId", "assessment_id", "path", True, "str", "as
 _USER_EMAIL = Param("userEmail", "user_email", "path", True, "str(email)", "user's email")
 _TITLE = Param("title", "title", "body", True, "str")
 _GROUP_ID = Param("groupId", "group_id", "path", True, "str", "Assessment group id")
-_EMAIL = Param("email", "email", "body", False, "str")
+_EMAIL = Param("email", "email", "body", True, "str(email)")
 _CHANNEL_ID = Param("channelId", "channel_id", "path", True, "str", "channel's id")
 _EXTERNAL_COURSE_ID = Param(
     "externalCourseId", "external_course_id", "path", True, "str", "external course's id"
@@ -60,7 +60,6 @@ _DUE_DATE = Param("dueDate", "due_date", "body", False, "str(date-time)")
 _MARKER_EMAIL = Param("markerEmail", "marker_email", "path", True, "str", "marker's email")
 _FIRST_NAME = Param("firstName", "first_name", "body", False, "str")
 _LAST_NAME = Param("lastName", "last_name", "body", False, "str")
-_EMAIL_2 = Param("email", "email", "body", False, "str(email)")
 _PERSON_ID = Param("personId", "person_id", "body", False, "str")
 _PROFILE = Param("profile", "profile", "body", False, "map{displayName: str}")
 _METADATA_2 = Param("metadata", "metadata", "body", False, "map{tags: [str]}")
@@ -109,7 +108,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint('PUT', '/courses/{contentId}/metadata/category', 'courses', 'courses.metadata.set_category', 'Update course category', (_CONTENT_ID, _CATEGORY), 200, 'Course', 'object', (400, 401, 403, 404)),
     Endpoint('PUT', '/courses/{contentId}/metadata/level', 'courses', 'courses.metadata.set_level', 'Update course level', (_CONTENT_ID, _LEVEL), 200, 'Course', 'object', (400, 401, 403, 404)),
     Endpoint('PUT', '/courses/{contentId}/metadata/topic', 'courses', 'courses.metadata.set_topic', 'Update course topic', (_CONTENT_ID, _TOPIC), 200, 'Course', 'object', (400, 401, 403, 404)),
-    Endpoint('POST', '/courses/{rootContentId}/permissions/{userEmail}', 'courses', 'courses.permissions.update', 'Update course access', (Param('rootContentId', 'root_content_id', 'path', True, 'str', 'The content Id'), Param('userEmail', 'user_email', 'path', True, 'str', 'The user email'), Param('isBuilder', 'is_builder', 'body', False, 'bool', None, 'true'), Param('isReviewer', 'is_reviewer', 'body', False, 'bool', None, 'false')), 201, 'CoursePermissionUpdate', 'object', (400, 401, 403, 404)),
+    Endpoint('POST', '/courses/{rootContentId}/permissions/{userEmail}', 'courses', 'courses.permissions.update', 'Update course access', (Param('rootContentId', 'root_content_id', 'path', True, 'str', 'The content Id'), Param('userEmail', 'user_email', 'path', True, 'str(email)', 'The user email'), Param('isBuilder', 'is_builder', 'body', False, 'bool', None, 'true'), Param('isReviewer', 'is_reviewer', 'body', False, 'bool', None, 'false')), 201, 'CoursePermissionUpdate', 'object', (400, 401, 403, 404)),
     Endpoint('GET', '/courses/{contentId}/permissions', 'courses', 'courses.permissions.list', 'Find users who have access to the contentId provided', (_CONTENT_ID,), 200, 'list[CoursePermission]', None, (401, 403, 404)),
     Endpoint('GET', '/offerings', 'offerings', 'offerings.list', 'Find current, past and future offerings', (), 200, 'list[Offering]', None, (401, 403)),
     Endpoint('POST', '/offerings', 'offerings', 'offerings.create', 'Create offering', (Param('start', 'start', 'body', True, 'str(date-time)'), _IDENTIFIER, _NAME, _DESCRIPTION, _CONTENT_ID_2, Param('rootContentId', 'root_content_id', 'body', False, 'str', "Every time a course is republished it's assigned a new contentId. rootContentId is the first original contentId associated with a course."), _END, Param('useRelativeDates', 'use_relative_dates', 'body', False, 'bool', None, 'false'), _TRAILER_VIDEO_URL, _IS_READONLY, _HAS_EARLY_CLOSE_OFF, _EARLY_CLOSE_OFF_DATE, Param('createDefaultChannels', 'create_default_channels', 'body', False, 'bool', None, 'false'), _BADGE, Param('hiddenPageIds', 'hidden_page_ids', 'body', False, '[str]', 'An array of strings representing hidden page ids.'), _METADATA, Param('settings', 'settings', 'body', False, 'map{allowSocialFeatures: bool, enablePrivateSupportChannel: bool}')), 201, 'Offering', 'object', (400, 401, 403, 404)),
@@ -142,7 +141,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint('DELETE', '/offerings/{offeringId}/users/{userEmail}/assessments/{assessmentId}', 'offerings', 'offerings.users.reset_assessment', "Reset user's assessment to draft state", (_OFFERING_ID, _USER_EMAIL, _ASSESSMENT_ID), 204, None, None, (400, 401, 403, 404)),
     Endpoint('GET', '/org', 'org', 'org.get', 'Gets the current organisation', (), 200, 'Org', None, (401, 403, 404)),
     Endpoint('GET', '/users/{userEmail}', 'users', 'users.get', 'Find user by email', (_USER_EMAIL,), 200, 'User', None, (400, 401, 403, 404)),
-    Endpoint('PATCH', '/users/{userEmail}', 'users', 'users.update', 'Update user', (_USER_EMAIL, _FIRST_NAME, _LAST_NAME, _EMAIL_2, _PERSON_ID, _PROFILE, _METADATA_2, _SEND_INVITE), 200, 'User', 'object', (400, 401, 403, 404)),
+    Endpoint('PATCH', '/users/{userEmail}', 'users', 'users.update', 'Update user', (_USER_EMAIL, _FIRST_NAME, _LAST_NAME, Param('email', 'email', 'body', False, 'str(email)'), _PERSON_ID, _PROFILE, _METADATA_2, _SEND_INVITE), 200, 'User', 'object', (400, 401, 403, 404)),
     Endpoint('PUT', '/users/{userEmail}/suspend', 'users', 'users.suspend', 'Suspend user', (_USER_EMAIL, Param('suspended', 'suspended', 'body', False, 'bool')), 204, None, 'object', (400, 401, 403, 404)),
     Endpoint('GET', '/users/{userEmail}/offerings', 'users', 'users.offerings.list', "Find user's offerings", (_USER_EMAIL,), 200, 'list[Offering]', None, (400, 401, 403, 404)),
     Endpoint('POST', '/users/{userEmail}/offerings', 'users', 'users.offerings.add', 'Adds the user to the specified offerings as a learner', (_USER_EMAIL, Param('offering_ids', 'offering_ids', 'body', True, '[str]', 'ids of the offerings to enrol the user in as a learner')), 200, 'list[Offering]', 'array', (400, 401, 403, 404)),
@@ -151,9 +150,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint('GET', '/users/all/progress', 'users', 'users.progress.list_all', 'Find learner progress in all offerings', (_TOP, _ORDER_BY, _FILTER), 200, 'AllLearnersProgress', None, (400, 401, 403)),
     Endpoint('GET', '/users/{userEmail}/progress', 'users', 'users.progress.get', "Find learner's progress in offerings", (_USER_EMAIL,), 200, 'LearnerProgress', None, (400, 401, 403, 404)),
     Endpoint('GET', '/users/{userEmail}/badges', 'users', 'users.list_badges', "Find user's badges", (_USER_EMAIL,), 200, 'list[UserBadge]', None, (400, 401, 403, 404)),
-    Endpoint('PATCH', '/users/{userEmail}/transfer', 'users', 'users.transfer', 'Transfer a user between offerings', (_USER_EMAIL, Param('fromOfferingId', 'from_offering_id', 'body', False, 'str'), Param('toOfferingId', 'to_offering_id', 'body', False, 'str'), Param('sendInvite', 'send_invite', 'body', False, 'bool')), 200, None, 'object', (400, 401, 403, 404)),
+    Endpoint('PATCH', '/users/{userEmail}/transfer', 'users', 'users.transfer', 'Transfer a user between offerings', (_USER_EMAIL, Param('fromOfferingId', 'from_offering_id', 'body', True, 'str'), Param('toOfferingId', 'to_offering_id', 'body', True, 'str'), Param('sendInvite', 'send_invite', 'body', False, 'bool')), 200, None, 'object', (400, 401, 403, 404)),
     Endpoint('POST', '/users/{userEmail}/invite-email', 'users', 'users.resend_invite', 'Resend invitation email', (_USER_EMAIL,), 204, None, None, (401, 403, 404)),
-    Endpoint('POST', '/users', 'users', 'users.create', 'Add new user', (_FIRST_NAME, _LAST_NAME, _EMAIL_2, _PERSON_ID, _PROFILE, _METADATA_2, _SEND_INVITE), 201, 'User', 'object', (400, 401, 403, 404)),
+    Endpoint('POST', '/users', 'users', 'users.create', 'Add new user', (_FIRST_NAME, _LAST_NAME, _EMAIL, _PERSON_ID, _PROFILE, _METADATA_2, _SEND_INVITE), 201, 'User', 'object', (400, 401, 403, 404)),
 )
 # fmt: on
 

@@ -19,9 +19,11 @@ KEY = "companions-key"
 GROUP_ADD = "POST /offerings/{offeringId}/groups/{groupId}/learners"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeIQualify]:
-    async with FakeIQualify(KEY, seed="demo") as running:
+@pytest.fixture(params=[False, True], ids=["nested-errors", "flat-errors"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeIQualify]:
+    """The demo organisation, answering errors in each of the API's two shapes."""
+    faults = Faults(flat_errors=request.param)
+    async with FakeIQualify(KEY, seed="demo", faults=faults) as running:
         yield running
 
 

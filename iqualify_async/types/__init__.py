@@ -81,6 +81,7 @@ from .models import (
 )
 from .params import (
     ChannelGroupParam,
+    OfferingBadgeBadgeExpiryParam,
     OfferingBadgeParam,
     OfferingMetadataParam,
     OfferingSettingsParam,
@@ -132,6 +133,7 @@ __all__ = [
     "Moderation",
     "Moderator",
     "Offering",
+    "OfferingBadgeBadgeExpiryParam",
     "OfferingBadgeParam",
     "OfferingMember",
     "OfferingMetadata",

@@ -154,6 +154,9 @@ def build() -> Api:
             FieldDef(f.name, f.type, f.name in info.get("required", ()), f.default, f.description)
             for f in lap.parse_fields(info["fields"].strip()[1:-1], required=False)
         )
+        if info["kind"] == "input" and info.get("openapi"):
+            whole = TypeRef("object", info["fields"], fields=fields)
+            fields = oa.constrain(whole, {"$ref": f"#/components/schemas/{info['openapi']}"}).fields
         models.add(
             name,
             info["kind"],
@@ -243,6 +246,8 @@ def _operation(
     if set(path_names) - set(by_name):
         raise SpecError(f"{ep.method} {ep.path}: path parameter without a LAP entry")
     has_body = False
+    body_schema = oa.request_body(ep.method, ep.path) or {}
+    body_props = body_schema.get("properties", {})
     for f in ordered:
         if f.name in path_names:
             location = "path"
@@ -253,13 +258,18 @@ def _operation(
             location = "query"
         pinfo = overlay["params"].get(f.name, {})
         typed_name = None
-        if f.type.kind == "object":
+        ftype = oa.constrain(f.type, body_props.get(f.name)) if location == "body" else f.type
+        if pinfo.get("format") and ftype.kind == "str":
+            ftype = dataclasses.replace(
+                ftype, format=pinfo["format"], text=f"str({pinfo['format']})"
+            )
+        if ftype.kind == "object":
             if f.name not in maps:
                 raise SpecError(f"{ep.method} {ep.path}: name the map {f.name!r} under `maps`")
             typed_name = models.add(
                 maps[f.name],
                 "param",
-                f.type.fields,
+                ftype.fields,
                 doc=f"Keys of the ``{snake(f.name)}`` argument.",
             )
         params.append(
@@ -267,16 +277,19 @@ def _operation(
                 f.name,
                 pinfo.get("python_name", snake(f.name)),
                 location,
-                f.required or location == "path",
-                f.type,
+                f.required or location == "path" or f.name in info.get("required", ()),
+                ftype,
                 f.default,
                 f.description,
-                pinfo.get("pattern"),
-                pinfo.get("min_length"),
+                pinfo.get("pattern") or ftype.pattern,
+                pinfo.get("min_length") or ftype.min_length,
                 bool(pinfo.get("accept_int")),
                 typed_name,
             )
         )
+    unknown = set(info.get("required", ())) - {p.name for p in params}
+    if unknown:
+        raise SpecError(f"{ep.method} {ep.path}: `required` names no parameter {sorted(unknown)}")
     body_kind = "object" if has_body else None
     if "body" in info:
         if has_body:
@@ -354,4 +367,5 @@ def _operation(
         body_kind,
         multi["result"] if multi else None,
         oa.description(ep.method, ep.path),
+        body_schema.get("additionalProperties") is False,
     )

@@ -19,6 +19,10 @@ class TypeRef:
     fields: tuple[FieldDef, ...] = ()
     items: TypeRef | None = None
     ref: str | None = None  # the OpenAPI schema an object comes from, when it has a name
+    # Constraints of request values (from the OpenAPI file): the published rules.
+    min_length: int | None = None
+    pattern: str | None = None
+    closed: bool = False  # an object with ``additionalProperties: false``
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class Operation:
     body_kind: str | None = None  # None | "object" | "array"
     multi_status: str | None = None  # result type name when the API may answer 207
     description: str | None = None  # the OpenAPI operation's description
+    body_closed: bool = False  # the object body is ``additionalProperties: false``
 
     @property
     def resource(self) -> str:

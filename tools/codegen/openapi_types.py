@@ -7,6 +7,7 @@ only as ``any``, ``map`` or ``[map]`` (``Course.metadata``, ``Assessment.documen
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from . import lap
@@ -113,3 +114,39 @@ class OpenApiTypes:
             )
             return TypeRef("object", lap.text, fields=fields, ref=lap.ref)
         return lap
+
+    def request_body(self, method: str, path: str) -> dict[str, Any] | None:
+        """The JSON schema of an operation's request body, ``$ref`` resolved."""
+        op = self.document["paths"].get(path, {}).get(method.lower(), {})
+        schema = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+        if "schema" not in schema:
+            return None
+        return self._resolve(schema["schema"])[0]
+
+    def constrain(self, t: TypeRef, schema: dict[str, Any] | None) -> TypeRef:
+        """``t`` (a request value's LAP type) with the OpenAPI rules for it: ``minLength``,
+        ``pattern``, ``enum``, formats, ``additionalProperties: false``, nested ones too."""
+        if schema is None:
+            return t
+        t = self.enrich(t, schema)
+        resolved, _ = self._resolve(schema)
+        if t.kind == "str":
+            fmt = resolved.get("format")
+            return dataclasses.replace(
+                t,
+                enum=t.enum or tuple(resolved.get("enum", ())),
+                format=t.format or (fmt if fmt in ("email", "date-time") else None),
+                min_length=t.min_length or resolved.get("minLength"),
+                pattern=t.pattern or resolved.get("pattern"),
+            )
+        if t.kind == "object":
+            props = resolved.get("properties", {})
+            fields = tuple(
+                dataclasses.replace(f, type=self.constrain(f.type, props.get(f.name)))
+                for f in t.fields
+            )
+            closed = resolved.get("additionalProperties") is False
+            return dataclasses.replace(t, fields=fields, closed=closed)
+        if t.kind == "array" and t.items is not None:
+            return dataclasses.replace(t, items=self.constrain(t.items, resolved.get("items")))
+        return t

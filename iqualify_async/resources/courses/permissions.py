@@ -67,7 +67,7 @@ class CoursePermissionsResource:
         """
         path_params = {
             "rootContentId": _v.segment(root_content_id, "root_content_id"),
-            "userEmail": _v.segment(user_email, "user_email"),
+            "userEmail": _v.segment(user_email, "user_email", email=True),
         }
         json_body: dict[str, object] = {}
         if not isinstance(is_builder, Unset):

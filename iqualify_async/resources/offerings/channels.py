@@ -91,7 +91,7 @@ class OfferingChannelsResource:
 
         Args:
             offering_id: offering's id.
-            title: Sent as body ``title``.
+            title: Sent as body ``title``. At least 1 characters.
             is_broadcast_only: Sent as body ``isBroadcastOnly``. API default: ``false``.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
@@ -108,7 +108,7 @@ class OfferingChannelsResource:
             NotFoundError: 404 ObjectNotFoundError: Not Found.
         """
         path_params = {"offeringId": _v.segment(offering_id, "offering_id")}
-        json_body: dict[str, object] = {"title": _v.string(title, "title")}
+        json_body: dict[str, object] = {"title": _v.string(title, "title", min_length=1)}
         if not isinstance(is_broadcast_only, Unset):
             json_body["isBroadcastOnly"] = _v.boolean(
                 is_broadcast_only, "is_broadcast_only", nullable=True
@@ -132,7 +132,7 @@ class OfferingChannelsResource:
         offering_id: str,
         channel_id: str,
         *,
-        title: str | Unset | None = UNSET,
+        title: str | Unset = UNSET,
         is_broadcast_only: bool | Unset | None = UNSET,
         private_support: bool | Unset | None = UNSET,
         group_discussion: bool | Unset | None = UNSET,
@@ -151,7 +151,7 @@ class OfferingChannelsResource:
         Args:
             offering_id: offering's id.
             channel_id: channel's id.
-            title: Sent as body ``title``.
+            title: Sent as body ``title``. At least 1 characters.
             is_broadcast_only: Sent as body ``isBroadcastOnly``.
             private_support: Sent as body ``privateSupport``.
             group_discussion: Sent as body ``groupDiscussion``.
@@ -176,7 +176,7 @@ class OfferingChannelsResource:
         }
         json_body: dict[str, object] = {}
         if not isinstance(title, Unset):
-            json_body["title"] = _v.string(title, "title", nullable=True)
+            json_body["title"] = _v.string(title, "title", min_length=1)
         if not isinstance(is_broadcast_only, Unset):
             json_body["isBroadcastOnly"] = _v.boolean(
                 is_broadcast_only, "is_broadcast_only", nullable=True
@@ -216,7 +216,7 @@ class OfferingChannelsResource:
         offering_id: str,
         channel_id: str,
         *,
-        email: str | Unset | None = UNSET,
+        email: str,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
@@ -250,9 +250,7 @@ class OfferingChannelsResource:
             "offeringId": _v.segment(offering_id, "offering_id"),
             "channelId": _v.segment(channel_id, "channel_id"),
         }
-        json_body: dict[str, object] = {}
-        if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", nullable=True)
+        json_body: dict[str, object] = {"email": _v.string(email, "email", email=True)}
         await self._client.request(
             "POST",
             "/offerings/{offeringId}/channels/{channelId}/learners",
@@ -269,7 +267,7 @@ class OfferingChannelsResource:
         offering_id: str,
         channel_id: str,
         *,
-        email: str | Unset | None = UNSET,
+        email: str,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
@@ -303,9 +301,7 @@ class OfferingChannelsResource:
             "offeringId": _v.segment(offering_id, "offering_id"),
             "channelId": _v.segment(channel_id, "channel_id"),
         }
-        json_body: dict[str, object] = {}
-        if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", nullable=True)
+        json_body: dict[str, object] = {"email": _v.string(email, "email", email=True)}
         await self._client.request(
             "DELETE",
             "/offerings/{offeringId}/channels/{channelId}/learners",

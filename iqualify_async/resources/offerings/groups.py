@@ -12,7 +12,6 @@ from ..._codegen_support import (
     BaseClient,
     RetryPolicy,
     TimeoutArg,
-    Unset,
     _v,
     decode,
     decode_list,
@@ -92,7 +91,7 @@ class OfferingGroupsResource:
 
         Args:
             offering_id: offering's id.
-            title: Sent as body ``title``.
+            title: Sent as body ``title``. At least 1 characters.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -108,7 +107,7 @@ class OfferingGroupsResource:
             NotFoundError: 404 ObjectNotFoundError: Not Found.
         """
         path_params = {"offeringId": _v.segment(offering_id, "offering_id")}
-        json_body: dict[str, object] = {"title": _v.string(title, "title")}
+        json_body: dict[str, object] = {"title": _v.string(title, "title", min_length=1)}
         response = await self._client.request_raw(
             "POST",
             "/offerings/{offeringId}/groups",
@@ -186,7 +185,7 @@ class OfferingGroupsResource:
         offering_id: str,
         group_id: str,
         *,
-        email: str | Unset | None = UNSET,
+        email: str,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
@@ -220,9 +219,7 @@ class OfferingGroupsResource:
             "offeringId": _v.segment(offering_id, "offering_id"),
             "groupId": _v.segment(group_id, "group_id", pattern=_GROUP_ID_PATTERN),
         }
-        json_body: dict[str, object] = {}
-        if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", nullable=True)
+        json_body: dict[str, object] = {"email": _v.string(email, "email", email=True)}
         response = await self._client.request_raw(
             "POST",
             "/offerings/{offeringId}/groups/{groupId}/learners",

@@ -104,10 +104,10 @@ class UsersResource:
         self,
         user_email: str,
         *,
-        first_name: str | Unset | None = UNSET,
-        last_name: str | Unset | None = UNSET,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
         email: str | Unset = UNSET,
-        person_id: str | Unset | None = UNSET,
+        person_id: str | Unset = UNSET,
         profile: UserProfileParam | Unset | None = UNSET,
         metadata: UserMetadataParam | Unset | None = UNSET,
         send_invite: bool | Unset | None = UNSET,
@@ -124,10 +124,10 @@ class UsersResource:
 
         Args:
             user_email: user's email.
-            first_name: Sent as body ``firstName``.
-            last_name: Sent as body ``lastName``.
-            email: Sent as body ``email``.
-            person_id: Sent as body ``personId``.
+            first_name: Sent as body ``firstName``. At least 1 characters.
+            last_name: Sent as body ``lastName``. At least 1 characters.
+            email: Sent as body ``email``. At least 1 characters.
+            person_id: Sent as body ``personId``. At least 1 characters.
             profile: Sent as body ``profile``.
             metadata: Sent as body ``metadata``.
             send_invite: Sent as body ``sendInvite``. API default: ``true``.
@@ -148,13 +148,13 @@ class UsersResource:
         path_params = {"userEmail": _v.segment(user_email, "user_email", email=True)}
         json_body: dict[str, object] = {}
         if not isinstance(first_name, Unset):
-            json_body["firstName"] = _v.string(first_name, "first_name", nullable=True)
+            json_body["firstName"] = _v.string(first_name, "first_name", min_length=1)
         if not isinstance(last_name, Unset):
-            json_body["lastName"] = _v.string(last_name, "last_name", nullable=True)
+            json_body["lastName"] = _v.string(last_name, "last_name", min_length=1)
         if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", email=True)
+            json_body["email"] = _v.string(email, "email", email=True, min_length=1)
         if not isinstance(person_id, Unset):
-            json_body["personId"] = _v.string(person_id, "person_id", nullable=True)
+            json_body["personId"] = _v.string(person_id, "person_id", min_length=1)
         if not isinstance(profile, Unset):
             json_body["profile"] = _v.mapping(
                 profile, "profile", USER_PROFILE_PARAM_FIELDS, nullable=True
@@ -331,8 +331,8 @@ class UsersResource:
         self,
         user_email: str,
         *,
-        from_offering_id: str | Unset | None = UNSET,
-        to_offering_id: str | Unset | None = UNSET,
+        from_offering_id: str,
+        to_offering_id: str,
         send_invite: bool | Unset | None = UNSET,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
@@ -366,13 +366,10 @@ class UsersResource:
             NotFoundError: 404 ObjectNotFoundError: Not Found.
         """
         path_params = {"userEmail": _v.segment(user_email, "user_email", email=True)}
-        json_body: dict[str, object] = {}
-        if not isinstance(from_offering_id, Unset):
-            json_body["fromOfferingId"] = _v.string(
-                from_offering_id, "from_offering_id", nullable=True
-            )
-        if not isinstance(to_offering_id, Unset):
-            json_body["toOfferingId"] = _v.string(to_offering_id, "to_offering_id", nullable=True)
+        json_body: dict[str, object] = {
+            "fromOfferingId": _v.string(from_offering_id, "from_offering_id"),
+            "toOfferingId": _v.string(to_offering_id, "to_offering_id"),
+        }
         if not isinstance(send_invite, Unset):
             json_body["sendInvite"] = _v.boolean(send_invite, "send_invite", nullable=True)
         result: JSON = await self._client.request(
@@ -431,10 +428,10 @@ class UsersResource:
     async def create(
         self,
         *,
-        first_name: str | Unset | None = UNSET,
-        last_name: str | Unset | None = UNSET,
-        email: str | Unset = UNSET,
-        person_id: str | Unset | None = UNSET,
+        email: str,
+        first_name: str | Unset = UNSET,
+        last_name: str | Unset = UNSET,
+        person_id: str | Unset = UNSET,
         profile: UserProfileParam | Unset | None = UNSET,
         metadata: UserMetadataParam | Unset | None = UNSET,
         send_invite: bool | Unset | None = UNSET,
@@ -450,10 +447,10 @@ class UsersResource:
         ``POST /users``
 
         Args:
-            first_name: Sent as body ``firstName``.
-            last_name: Sent as body ``lastName``.
-            email: Sent as body ``email``.
-            person_id: Sent as body ``personId``.
+            email: Sent as body ``email``. At least 1 characters.
+            first_name: Sent as body ``firstName``. At least 1 characters.
+            last_name: Sent as body ``lastName``. At least 1 characters.
+            person_id: Sent as body ``personId``. At least 1 characters.
             profile: Sent as body ``profile``.
             metadata: Sent as body ``metadata``.
             send_invite: Sent as body ``sendInvite``. API default: ``true``.
@@ -471,15 +468,15 @@ class UsersResource:
                 resource.
             NotFoundError: 404 ObjectNotFoundError: Not Found.
         """
-        json_body: dict[str, object] = {}
+        json_body: dict[str, object] = {
+            "email": _v.string(email, "email", email=True, min_length=1)
+        }
         if not isinstance(first_name, Unset):
-            json_body["firstName"] = _v.string(first_name, "first_name", nullable=True)
+            json_body["firstName"] = _v.string(first_name, "first_name", min_length=1)
         if not isinstance(last_name, Unset):
-            json_body["lastName"] = _v.string(last_name, "last_name", nullable=True)
-        if not isinstance(email, Unset):
-            json_body["email"] = _v.string(email, "email", email=True)
+            json_body["lastName"] = _v.string(last_name, "last_name", min_length=1)
         if not isinstance(person_id, Unset):
-            json_body["personId"] = _v.string(person_id, "person_id", nullable=True)
+            json_body["personId"] = _v.string(person_id, "person_id", min_length=1)
         if not isinstance(profile, Unset):
             json_body["profile"] = _v.mapping(
                 profile, "profile", USER_PROFILE_PARAM_FIELDS, nullable=True
