@@ -263,16 +263,24 @@ def _model_unstructure(cls: Any) -> Callable[[Any], dict[str, Any]]:
     return to_dict
 
 
+def _input_value(value: Any) -> Any:
+    if _is_input(type(value)):
+        return converter.unstructure(value)
+    if isinstance(value, list | tuple):
+        return [_input_value(v) for v in value]
+    return value  # checked (and datetimes normalised) by the method it is passed to
+
+
 def _input_unstructure(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+    """An input class as a dict of its wire keys; fields left UNSET are left out."""
     fields = [(f.name, wire_name(f)) for f in attrs.fields(cls)]
-    unstructure = converter.unstructure
 
     def to_wire(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, wire in fields:
             value = getattr(obj, name)
             if not isinstance(value, Unset):
-                out[wire] = unstructure(value)
+                out[wire] = _input_value(value)
         return out
 
     return to_wire

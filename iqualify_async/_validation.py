@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar
 
-from ._converter import RFC3339, format_datetime, parse_datetime
+from ._converter import RFC3339, converter, format_datetime, parse_datetime
 from .errors import ParameterError
 
 T = TypeVar("T")
@@ -277,6 +277,8 @@ def mapping(
     if value is None and nullable:
         return None
     _not_none(value, name)
+    if getattr(type(value), "__iq_input__", False):  # an input class: its fields, by wire name
+        value = converter.unstructure(value)
     if not isinstance(value, Mapping):
         raise ParameterError(name, f"must be a mapping, got {_kind(value)}")
     if fields is None:

@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from iqualify_async import Client, ParameterError
-from iqualify_async.types import OfferingUserInput
+from iqualify_async.types import (
+    OfferingBadgeBadgeExpiryInput,
+    OfferingBadgeInput,
+    OfferingUserInput,
+    UserMetadataInput,
+)
 
 from .conftest import API_KEY, RecordingServer
 
@@ -145,3 +150,39 @@ async def test_object_keys_may_be_snake_case_and_go_out_camel_case(server: Recor
         {"email": "b@example.com", "firstName": "Bo", "isMarker": True},
         {"email": "c@example.com", "lastName": "Cy"},
     ]
+
+
+async def test_input_classes_are_sent_by_their_wire_keys(server: RecordingServer) -> None:
+    server.reply(200, {"id": "o1"})
+    badge = OfferingBadgeInput(
+        title="Finisher",
+        badge_expiry=OfferingBadgeBadgeExpiryInput(
+            expiry_type="date", expiration_date=datetime(2030, 1, 1, tzinfo=UTC)
+        ),
+    )
+    async with Client(api_key=API_KEY, base_url=server.base_url) as iq:
+        await iq.offerings.update("o1", badge=badge)
+        server.reply(201, [{"email": "a@example.com"}])
+        user = OfferingUserInput(email="a@example.com", metadata=UserMetadataInput(tags=("x",)))
+        await iq.offerings.users.add("o1", [user])
+    updated, added = (json.loads(r.body) for r in server.requests)
+    assert updated == {
+        "badge": {
+            "title": "Finisher",
+            "badgeExpiry": {"expiryType": "date", "expirationDate": "2030-01-01T00:00:00Z"},
+        }
+    }
+    assert added == [{"email": "a@example.com", "metadata": {"tags": ["x"]}}]
+
+
+async def test_input_classes_are_checked_like_dicts(iq: Client) -> None:
+    naive = OfferingBadgeInput(
+        badge_expiry=OfferingBadgeBadgeExpiryInput(expiration_date=datetime(2030, 1, 1))
+    )
+    error = await _refused(iq, "offerings.update", "o1", badge=naive)
+    assert error.parameter == "badge.badgeExpiry.expirationDate" and "naive" in str(error)
+    wrong = OfferingBadgeInput(
+        badge_expiry=OfferingBadgeBadgeExpiryInput(expiry_type="never")  # type: ignore[arg-type]
+    )
+    error = await _refused(iq, "offerings.update", "o1", badge=wrong)
+    assert error.parameter == "badge.badgeExpiry.expiryType"

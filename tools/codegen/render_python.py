@@ -128,8 +128,15 @@ def render_models(api: Api) -> str:
     return "\n".join(out)
 
 
+def input_name(param_model: str) -> str:
+    """The attrs input class beside a TypedDict (``OfferingBadgeParam`` -> ``OfferingBadgeInput``)."""
+    return param_model.removesuffix("Param") + "Input"
+
+
 def param_annotation(t: TypeRef, typed_name: str | None, accept_int: bool = False) -> str:
     if typed_name and t.kind == "object":
+        if typed_name.endswith("Param"):
+            return f"{input_name(typed_name)} | {typed_name}"
         return typed_name
     if t.kind == "array" and typed_name:
         return f"Sequence[{typed_name} | Mapping[str, Any]]"
@@ -164,9 +171,13 @@ def fields_const(name: str) -> str:
 
 def render_params(api: Api) -> str:
     out = [
-        HEADER.format(doc="Request types: TypedDicts for object-valued arguments, input models.")
+        HEADER.format(
+            doc="Request types: for each object argument a frozen attrs input class and a "
+            "TypedDict of its camelCase keys (either may be passed, or a plain dict)."
+        )
     ]
     out.append(
+        "from __future__ import annotations\n\n"
         "from collections.abc import Mapping, Sequence\nfrom datetime import datetime\n"
         "from typing import Any, ClassVar, Final, Literal, TypedDict\n\n"
         "import attrs\n\nfrom .._types import UNSET, Unset\n"
@@ -194,6 +205,20 @@ def render_params(api: Api) -> str:
                 f'"""The keys of {m.name} and the published rules for each (JSON schema)."""\n'
             )
     for m in api.models:
+        if m.kind == "param":
+            name = input_name(m.name)
+            names.append(name)
+            lines = ["", "", "@attrs.frozen(kw_only=True)", f"class {name}:"]
+            lines.append(
+                f'    """{_doc_text(m.doc)} Fields left UNSET are not sent; ``None`` sends null."""\n'
+            )
+            lines.append("    __iq_input__: ClassVar[bool] = True\n")
+            for f in m.fields:
+                ann = param_annotation(f.type, m.nested.get(f.name))
+                lines.append(_field_line(f, f"{ann} | Unset | None", "UNSET"))
+            out.append("\n".join(lines))
+            out[-1] = out[-1].replace("ClassVar[bool] = True\n\n", "ClassVar[bool] = True\n")
+    for m in api.models:
         if m.kind != "input":
             continue
         names.append(m.name)
@@ -220,7 +245,10 @@ def render_params(api: Api) -> str:
 
 def render_types_init(api: Api) -> str:
     response = sorted(m.name for m in api.models if m.kind == "response")
-    params = sorted(m.name for m in api.models if m.kind in ("param", "input"))
+    params = sorted(
+        [m.name for m in api.models if m.kind in ("param", "input")]
+        + [input_name(m.name) for m in api.models if m.kind == "param"]
+    )
     lines = [HEADER.format(doc="Models and request types of the iQualify API.")]
     lines.append("from .._model import Model")
     lines.append("from .._multistatus import AddUserOutcome, AddUsersResult, ErrorDetail")
@@ -554,6 +582,7 @@ def render_resource_module(api: Api, attr: str) -> str:
     support = {"BaseClient"}
     support |= {d for op in decoded if (d := _decoder(op))}
     used_params = {p.typed_name for op in ops for p in op.params if p.typed_name}
+    used_params |= {input_name(n) for n in used_params if n.endswith("Param")}
     used_params |= {
         fields_const(p.typed_name)
         for op in ops

@@ -17,7 +17,7 @@ from ..._codegen_support import (
     decode_list,
 )
 from ...types.models import Channel, ChannelWithLearners
-from ...types.params import CHANNEL_GROUP_PARAM_FIELDS, ChannelGroupParam
+from ...types.params import CHANNEL_GROUP_PARAM_FIELDS, ChannelGroupInput, ChannelGroupParam
 
 
 class OfferingChannelsResource:
@@ -136,7 +136,7 @@ class OfferingChannelsResource:
         is_broadcast_only: bool | Unset | None = UNSET,
         private_support: bool | Unset | None = UNSET,
         group_discussion: bool | Unset | None = UNSET,
-        group: ChannelGroupParam | Unset | None = UNSET,
+        group: ChannelGroupInput | ChannelGroupParam | Unset | None = UNSET,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,

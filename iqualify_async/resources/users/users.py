@@ -22,7 +22,9 @@ from ...types.models import User, UserBadge
 from ...types.params import (
     USER_METADATA_PARAM_FIELDS,
     USER_PROFILE_PARAM_FIELDS,
+    UserMetadataInput,
     UserMetadataParam,
+    UserProfileInput,
     UserProfileParam,
 )
 from .offerings import UserOfferingsResource
@@ -108,8 +110,8 @@ class UsersResource:
         last_name: str | Unset = UNSET,
         email: str | Unset = UNSET,
         person_id: str | Unset = UNSET,
-        profile: UserProfileParam | Unset | None = UNSET,
-        metadata: UserMetadataParam | Unset | None = UNSET,
+        profile: UserProfileInput | UserProfileParam | Unset | None = UNSET,
+        metadata: UserMetadataInput | UserMetadataParam | Unset | None = UNSET,
         send_invite: bool | Unset | None = UNSET,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
@@ -432,8 +434,8 @@ class UsersResource:
         first_name: str | Unset = UNSET,
         last_name: str | Unset = UNSET,
         person_id: str | Unset = UNSET,
-        profile: UserProfileParam | Unset | None = UNSET,
-        metadata: UserMetadataParam | Unset | None = UNSET,
+        profile: UserProfileInput | UserProfileParam | Unset | None = UNSET,
+        metadata: UserMetadataInput | UserMetadataParam | Unset | None = UNSET,
         send_invite: bool | Unset | None = UNSET,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
