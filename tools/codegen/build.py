@@ -368,4 +368,20 @@ def _operation(
         multi["result"] if multi else None,
         oa.description(ep.method, ep.path),
         body_schema.get("additionalProperties") is False,
+        _shortcuts(ep, info, params),
     )
+
+
+def _shortcuts(
+    ep: lap.LapEndpoint, info: dict[str, Any], params: list[Param]
+) -> tuple[tuple[str, tuple[tuple[str, object], ...]], ...]:
+    out = []
+    for name, fixed in info.get("shortcuts", {}).items():
+        free = {p.python_name for p in params if p.location != "path"} - set(fixed)
+        unknown = set(fixed) - {p.python_name for p in params}
+        if free or unknown:
+            raise SpecError(
+                f"{ep.method} {ep.path}: shortcut {name!r} must fix every non-path argument"
+            )
+        out.append((name, tuple(fixed.items())))
+    return tuple(out)

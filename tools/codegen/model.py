@@ -80,6 +80,8 @@ class Operation:
     multi_status: str | None = None  # result type name when the API may answer 207
     description: str | None = None  # the OpenAPI operation's description
     body_closed: bool = False  # the object body is ``additionalProperties: false``
+    # Extra methods calling this one with some arguments fixed: (name, {python_name: value}).
+    shortcuts: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
 
     @property
     def resource(self) -> str:

@@ -557,6 +557,34 @@ def _method(op: Operation, api: Api) -> list[str]:
     return lines
 
 
+def _shortcut(op: Operation, name: str, fixed: dict[str, object]) -> list[str]:
+    """A method calling ``op``'s with the arguments ``fixed`` (``users.unsuspend``)."""
+    path = [p for p in op.params if p.location == "path"]
+    call = ", ".join(f"{k}={v!r}" for k, v in fixed.items())
+    lines = [f"    async def {name}(", "        self,"]
+    lines += [f"        {p.python_name}: {param_annotation(p.type, p.typed_name)}," for p in path]
+    lines += [
+        "        *,",
+        "        timeout: TimeoutArg = UNSET,",
+        "        extra_headers: Mapping[str, str] | None = None,",
+        "        retry: RetryPolicy | None = None,",
+        "        retry_unsafe: bool = False,",
+        f"    ) -> {_return_annotation(op)}:",
+        f'        """``{op.method_name}(..., {call})``: the same ``{op.method} {op.path}``."""',
+        f"        {'' if _returns(op) == 'None' else 'return '}await self.{op.method_name}(",
+    ]
+    lines += [f"            {p.python_name}," for p in path]
+    lines += [
+        f"            {call},",
+        "            timeout=timeout,",
+        "            extra_headers=extra_headers,",
+        "            retry=retry,",
+        "            retry_unsafe=retry_unsafe,",
+        "        )",
+    ]
+    return lines
+
+
 def resource_path(api: Api, attr: str) -> str:
     """Module path (relative to the package's ``resources/``) of one resource class.
 
@@ -647,6 +675,9 @@ def render_resource_module(api: Api, attr: str) -> str:
     for op in ops:
         lines.append("")
         lines += _method(op, api)
+        for name, fixed in op.shortcuts:
+            lines.append("")
+            lines += _shortcut(op, name, dict(fixed))
     out.append("\n".join(lines))
     out.append(f"\n\n__all__ = [{res.class_name!r}]\n")
     return "\n".join(out)

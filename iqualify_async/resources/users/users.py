@@ -227,6 +227,25 @@ class UsersResource:
             retry_unsafe=retry_unsafe,
         )
 
+    async def unsuspend(
+        self,
+        user_email: str,
+        *,
+        timeout: TimeoutArg = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        retry_unsafe: bool = False,
+    ) -> None:
+        """``suspend(..., suspended=False)``: the same ``PUT /users/{userEmail}/suspend``."""
+        await self.suspend(
+            user_email,
+            suspended=False,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            retry=retry,
+            retry_unsafe=retry_unsafe,
+        )
+
     async def add_permission(
         self,
         user_email: str,
