@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from ._converter import decode, to_dict
@@ -20,6 +21,9 @@ class Model:
     """
 
     __slots__ = ()
+
+    raw: Mapping[str, JSON]
+    """The payload as received, unknown fields included (set by every model)."""
 
     def to_dict(self) -> dict[str, JSON]:
         """The API's JSON object for this model: camelCase keys, RFC 3339 UTC date-times."""

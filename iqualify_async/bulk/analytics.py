@@ -143,7 +143,8 @@ def _rows(read: AnalyticsRead, records: Iterable[Model | str]) -> list[dict[str,
         row: dict[str, Any] = {"offeringId": read.offering_id}
         if read.channel_id is not None:
             row["channelId"] = read.channel_id
-        row.update(record.to_dict() if isinstance(record, Model) else {"value": record})
+        # As the API sent it (unknown fields too), once its model has checked it.
+        row.update(record.raw if isinstance(record, Model) else {"value": record})
         rows.append(row)
     return rows
 
