@@ -173,6 +173,11 @@ def _branches(index: int, wire: str, tp: Any, namespace: dict[str, Any]) -> list
             ("v.__class__ is int", f"{a} = float(v)"),
             ("", f"raise _wrong({wire!r}, 'a number', v)"),
         ]
+    if tp is datetime:
+        return [
+            ("v.__class__ is str", f"{a} = _dt(v, {wire!r})"),
+            ("", f"raise _wrong({wire!r}, 'an RFC 3339 date-time string', v)"),
+        ]
     if tp in _PRIMITIVES:
         namespace[f"t{index}"] = tp
         return [
@@ -183,6 +188,20 @@ def _branches(index: int, wire: str, tp: Any, namespace: dict[str, Any]) -> list
     namespace[f"h{index}"] = converter.get_structure_hook(tp)
     namespace[f"w{index}"] = wire
     return [("", f"{a} = _nested(h{index}, v, t{index}, w{index})")]
+
+
+def _dt(value: str, wire: str) -> datetime:
+    """A date-time field: the common forms in C, the rest of RFC 3339 in Python."""
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    except ValueError:
+        pass
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise FieldError(wire, str(exc)) from None
 
 
 def _nested(hook: Callable[[Any, Any], Any], value: Any, tp: Any, wire: str) -> Any:
@@ -204,6 +223,7 @@ def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
         "_wrong": _wrong,
         "_json_kind": _json_kind,
         "_nested": _nested,
+        "_dt": _dt,
     }
     lines = [
         "def structure(o, _):",
