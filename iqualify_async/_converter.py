@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from types import NoneType, UnionType
 from typing import Any, Final, TypeVar, Union, get_args, get_origin
 
@@ -93,22 +93,10 @@ def parse_datetime(value: str) -> datetime:
         tz = UTC
     else:
         offset = timedelta(hours=int(m[10]), minutes=int(m[11]))
-        tz = UTC if not offset else _zone(-offset if m[9] == "-" else offset)
+        tz = UTC if not offset else timezone(-offset if m[9] == "-" else offset)
     leap = second == 60
     result = datetime(year, month, day, hour, minute, 59 if leap else second, micro, tzinfo=tz)
     return result + timedelta(seconds=1) if leap else result
-
-
-_ZONES: dict[timedelta, Any] = {}
-
-
-def _zone(offset: timedelta) -> Any:
-    from datetime import timezone
-
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES[offset] = timezone(offset)
-    return zone
 
 
 def format_datetime(value: datetime) -> str:
@@ -163,7 +151,7 @@ def _strip_optional(tp: Any) -> Any:
 
 
 def _branches(index: int, wire: str, tp: Any, namespace: dict[str, Any]) -> list[tuple[str, str]]:
-    """(condition, statement) pairs giving ``a<index>`` from ``v`` (not None); "" is "else"."""
+    """(condition, statements) pairs giving ``a<index>`` from ``v`` (not None); "" is "else"."""
     a = f"a{index}"
     if tp is Any or tp == JSON:
         return [("", f"{a} = v")]
@@ -186,8 +174,11 @@ def _branches(index: int, wire: str, tp: Any, namespace: dict[str, Any]) -> list
         ]
     namespace[f"t{index}"] = tp
     namespace[f"h{index}"] = converter.get_structure_hook(tp)
-    namespace[f"w{index}"] = wire
-    return [("", f"{a} = _nested(h{index}, v, t{index}, w{index})")]
+    nested = (
+        f"try:\n    {a} = h{index}(v, t{index})\n"
+        f"except FieldError as e:\n    raise e.within({wire!r}) from None"
+    )
+    return [("", nested)]
 
 
 def _dt(value: str, wire: str) -> datetime:
@@ -204,15 +195,6 @@ def _dt(value: str, wire: str) -> datetime:
         raise FieldError(wire, str(exc)) from None
 
 
-def _nested(hook: Callable[[Any, Any], Any], value: Any, tp: Any, wire: str) -> Any:
-    try:
-        return hook(value, tp)
-    except FieldError as exc:
-        raise exc.within(wire) from None
-    except (TypeError, ValueError) as exc:
-        raise FieldError(wire, str(exc)) from None
-
-
 def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
     """Compile one straight-line structure function for a response model."""
     attrs.resolve_types(cls)
@@ -222,7 +204,6 @@ def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
         "FieldError": FieldError,
         "_wrong": _wrong,
         "_json_kind": _json_kind,
-        "_nested": _nested,
         "_dt": _dt,
     }
     lines = [
@@ -239,18 +220,22 @@ def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
         wire = wire_name(field)
         lines.append(f"    v = g({wire!r})")
         branches = _branches(index, wire, _strip_optional(field.type), namespace)
+
+        def block(statement: str, indent: str = "        ") -> list[str]:
+            return [indent + line for line in statement.splitlines()]
+
         if field.default is attrs.NOTHING:  # required: no None branch to chain onto
-            lines.append(f"    if v is None: raise FieldError({wire!r}, 'missing (or null)')")
-            if branches[0][0] == "":
-                lines.append(f"    {branches[0][1]}")
-                branches = []
+            lines.append("    if v is None:")
+            lines.append(f"        raise FieldError({wire!r}, 'missing (or null)')")
+            cond, statement = branches.pop(0)
+            if cond:
+                lines += [f"    if {cond}:", *block(statement)]
             else:
-                cond, stmt = branches.pop(0)
-                lines.append(f"    if {cond}: {stmt}")
+                lines += block(statement, "    ")
         else:
-            lines.append(f"    if v is None: a{index} = None")
-        for cond, stmt in branches:
-            lines.append(f"    elif {cond}: {stmt}" if cond else f"    else: {stmt}")
+            lines += ["    if v is None:", f"        a{index} = None"]
+        for cond, statement in branches:
+            lines += [f"    elif {cond}:" if cond else "    else:", *block(statement)]
         arguments.append(f"{field.name}=a{index}")
     # The instance is filled through its slots' descriptors, as the attrs ``__init__`` would
     # (the models have no defaults to compute, converters or validators), at half the cost.
@@ -348,13 +333,16 @@ def _tuple_structure(tp: Any) -> Callable[[Any, Any], Any]:
     def structure(value: Any, _: Any) -> tuple[Any, ...]:
         if value.__class__ is not list:
             raise FieldError("", f"expected an array, got {_json_kind(value)}")
-        out = []
-        for index, x in enumerate(value):
+        try:
+            return tuple([hook(x, item) for x in value])
+        except FieldError:
+            pass
+        for index, x in enumerate(value):  # the slow path finds the item at fault
             try:
-                out.append(hook(x, item))
+                hook(x, item)
             except FieldError as exc:
                 raise exc.within(f"[{index}]") from None
-        return tuple(out)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     return structure
 

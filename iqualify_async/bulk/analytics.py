@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .._json import dumps
 from .._model import Model
 from .engine import run
 from .outcome import Status, Summary
@@ -183,7 +184,7 @@ class _KindFiles:
         if stream is None:
             stream = self._files[kind] = self.path(kind).open("w", encoding="utf-8")
         for row in rows:
-            stream.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            stream.write(dumps(row).decode() + "\n")  # orjson with the ``fast`` extra
             self.rows[kind] += 1
 
     def close(self, fmt: Format) -> dict[str, Path]:

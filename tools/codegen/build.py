@@ -92,7 +92,8 @@ class _Models:
         nested = {**self.docs.get(name, {}).get("nested", {}), **(nested or {})}
         if kind == "response":
             fields = tuple(
-                attrs_evolve(f, required=True) if f.name in IDENTITY_FIELDS else f for f in fields
+                dataclasses.replace(f, required=True) if f.name in IDENTITY_FIELDS else f
+                for f in fields
             )
         for f in fields:
             obj = f.type.items if f.type.kind == "array" and f.type.items else f.type
@@ -122,10 +123,6 @@ class _Models:
             raise SpecError(f"model {name!r} is used for two different shapes")
         self.defs.setdefault(name, model)
         return name
-
-
-def attrs_evolve(f: FieldDef, **changes: Any) -> FieldDef:
-    return dataclasses.replace(f, **changes)
 
 
 def _shape(fields: tuple[FieldDef, ...]) -> tuple[tuple[str, TypeRef, bool], ...]:

@@ -68,19 +68,6 @@ def _response_base(t: TypeRef, nested: str | None = None) -> str:
     raise ValueError(t)
 
 
-def field_kind(t: TypeRef) -> str:
-    """The check applied to a field of a request mapping (see ``_validation.mapping``)."""
-    if t.kind == "str":
-        return t.format if t.format in ("email", "date-time") else "str"
-    if t.kind in ("int", "num", "bool", "any"):
-        return t.kind
-    if t.kind in ("map", "object"):
-        return "map"
-    if t.kind == "array" and t.items is not None and t.items.kind == "str":
-        return "[str]"
-    return "any"
-
-
 def _field_line(f: FieldDef, annotation: str, default: str) -> str:
     name = py_name(f.name)
     if name == f.name:
