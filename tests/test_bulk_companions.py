@@ -242,3 +242,56 @@ async def test_transfer_sends_the_invite_flag_only_when_given(
     (seen,) = server.requests
     assert seen.method == "PATCH" and seen.path == "/v1/users/a@example.org/transfer"
     assert json.loads(seen.body) == {"fromOfferingId": "from1", "toOfferingId": "to1", **expected}
+
+
+REWRITES = {
+    "remove_from_offering": "DELETE /offerings/{offeringId}/users/{userEmail}",
+    "add_to_group": GROUP_ADD,
+    "add_to_channel": CHANNEL_ADD,
+    "transfer": "PATCH /users/{userEmail}/transfer",
+}
+
+
+@pytest.mark.parametrize("helper", list(REWRITES))
+async def test_a_person_left_started_by_a_killed_run_is_checked_not_sent_again(
+    fake: FakeIQualify, tmp_path: Path, helper: str
+) -> None:
+    """Each helper's re-check path: done items whose journal entry says ``started`` (as after
+    a SIGKILL between the call and its record) are looked up, and found done."""
+    offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+    group = next(iter(offering.groups.values()))
+    channel = next(c for c in offering.channels.values() if c.group_discussion)
+    outside = set(channel.learners) | set(group.learners)
+    people = [p for p in learners(offering, 200) if p not in outside][:2]
+    assert len(people) == 2
+    target = (
+        next(
+            o
+            for o in fake.state.offerings.values()
+            if o.root_content_id == offering.root_content_id and o.id != offering.id
+        )
+        if helper == "transfer"
+        else None
+    )
+    journal = tmp_path / f"{helper}.db"
+
+    def job(iq: Client) -> bulk.Job[str, str]:
+        if helper == "remove_from_offering":
+            return bulk.remove_from_offering(iq, offering.id, people, journal=journal)
+        if helper == "add_to_group":
+            return bulk.add_to_group(iq, offering.id, group.id, people, journal=journal)
+        if helper == "add_to_channel":
+            return bulk.add_to_channel(iq, offering.id, channel.id, people, journal=journal)
+        assert target is not None
+        return bulk.transfer(iq, offering.id, target.id, people, journal=journal)
+
+    async with client(fake) as iq:
+        assert (await job(iq)).succeeded == 2
+        with bulk.Journal(journal) as j:  # as if killed after the calls, before their records
+            run = j.begin_run()
+            for index, entry in enumerate(list(j.entries())):
+                j.mark_started(entry.key, run=run, index=index)
+        sent = fake.stats.by_route[REWRITES[helper]]
+        again = [o async for o in job(iq)]
+    assert [(o.status, o.verified) for o in again] == [(Status.SUCCEEDED, True)] * 2
+    assert fake.stats.by_route[REWRITES[helper]] == sent  # found done, nothing re-sent
