@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -11,11 +12,13 @@ from typing import Any
 import pytest
 
 from iqualify_async import Client, ParameterError
+from iqualify_async import _validation as _v
 from iqualify_async.types import (
     OfferingBadgeBadgeExpiryInput,
     OfferingBadgeInput,
     OfferingUserInput,
     UserMetadataInput,
+    params,
 )
 
 from .conftest import API_KEY, RecordingServer
@@ -186,3 +189,36 @@ async def test_input_classes_are_checked_like_dicts(iq: Client) -> None:
     )
     error = await _refused(iq, "offerings.update", "o1", badge=wrong)
     assert error.parameter == "badge.badgeExpiry.expiryType"
+
+
+FIELDS = {name: getattr(params, name) for name in params.__all__ if name.endswith("_FIELDS")}
+
+
+@pytest.mark.parametrize("const", list(FIELDS))
+def test_every_object_argument_takes_both_spellings_and_names_a_misspelt_key(const: str) -> None:
+    fields = FIELDS[const]
+    for wire, rules in fields.items():
+        snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", wire).lower()
+        value = _valid(rules)
+        for key in {wire, snake}:
+            assert _v.mapping({key: value}, "arg", fields) == {wire: _v.check(value, "x", rules)}
+        with pytest.raises(ParameterError, match=f"did you mean '{wire}'"):
+            _v.mapping({wire + "x": value}, "arg", fields)
+
+
+def _valid(rules: dict[str, Any]) -> Any:
+    kind = rules.get("type")
+    if kind == "string":
+        if rules.get("enum"):
+            return rules["enum"][-1]
+        if rules.get("format") == "email":
+            return "a@example.com"
+        if rules.get("format") == "date-time":
+            return "2024-01-02T03:04:05Z"
+        return "text"
+    if kind == "array":
+        return [_valid(rules.get("items", {}))]
+    if kind == "object":
+        props = rules.get("properties", {})
+        return {k: _valid(v) for k, v in list(props.items())[:1]}
+    return {"boolean": True, "integer": 3, "number": 1.5}.get(str(kind), "anything")
