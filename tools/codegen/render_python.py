@@ -432,7 +432,9 @@ def _docstring(op: Operation, api: Api) -> list[str]:
         if p.default is not None:
             bits.append(f"API default: ``{p.default}``.")
         if p.location == "body" and op.body_kind == "array":
-            bits.append("At least one item.")
+            bits.append("At least one item (an empty list would do nothing).")
+        if accepts_null(p):
+            bits.append("``None`` sends null, which clears the field.")
         text = f"{p.python_name}: " + " ".join(bits)
         lines += _wrap(text, i + "    ")
     lines += _wrap(

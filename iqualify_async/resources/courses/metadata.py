@@ -35,7 +35,7 @@ class CourseMetadataResource:
 
         Args:
             content_id: The content Id.
-            tags: Sent as body ``tags``.
+            tags: Sent as body ``tags``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -86,7 +86,7 @@ class CourseMetadataResource:
 
         Args:
             content_id: The content Id.
-            category: Sent as body ``category``.
+            category: Sent as body ``category``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -137,7 +137,7 @@ class CourseMetadataResource:
 
         Args:
             content_id: The content Id.
-            level: Sent as body ``level``.
+            level: Sent as body ``level``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -188,7 +188,7 @@ class CourseMetadataResource:
 
         Args:
             content_id: The content Id.
-            topic: Sent as body ``topic``.
+            topic: Sent as body ``topic``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

@@ -48,8 +48,10 @@ class CoursePermissionsResource:
         Args:
             root_content_id: The content Id.
             user_email: The user email.
-            is_builder: Sent as body ``isBuilder``. API default: ``true``.
-            is_reviewer: Sent as body ``isReviewer``. API default: ``false``.
+            is_builder: Sent as body ``isBuilder``. API default: ``true``. ``None`` sends null,
+                which clears the field.
+            is_reviewer: Sent as body ``isReviewer``. API default: ``false``. ``None`` sends
+                null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

@@ -101,9 +101,9 @@ class OfferingAssessmentsResource:
             assessment_id: assessment's id.
             mark_type: Sent as body ``markType``. At least 1 characters.
             mark_number: Sent as body ``markNumber``. At least 1 characters.
-            open_date: Sent as body ``openDate``.
-            due_date: Sent as body ``dueDate``.
-            content: Sent as body ``content``.
+            open_date: Sent as body ``openDate``. ``None`` sends null, which clears the field.
+            due_date: Sent as body ``dueDate``. ``None`` sends null, which clears the field.
+            content: Sent as body ``content``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -173,7 +173,7 @@ class OfferingAssessmentsResource:
             offering_id: offering's id.
             assessment_id: assessment's id.
             user_email: user's email.
-            due_date: Sent as body ``dueDate``.
+            due_date: Sent as body ``dueDate``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

@@ -93,6 +93,7 @@ class OfferingChannelsResource:
             offering_id: offering's id.
             title: Sent as body ``title``. At least 1 characters.
             is_broadcast_only: Sent as body ``isBroadcastOnly``. API default: ``false``.
+                ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -152,10 +153,13 @@ class OfferingChannelsResource:
             offering_id: offering's id.
             channel_id: channel's id.
             title: Sent as body ``title``. At least 1 characters.
-            is_broadcast_only: Sent as body ``isBroadcastOnly``.
-            private_support: Sent as body ``privateSupport``.
-            group_discussion: Sent as body ``groupDiscussion``.
-            group: Sent as body ``group``.
+            is_broadcast_only: Sent as body ``isBroadcastOnly``. ``None`` sends null, which
+                clears the field.
+            private_support: Sent as body ``privateSupport``. ``None`` sends null, which clears
+                the field.
+            group_discussion: Sent as body ``groupDiscussion``. ``None`` sends null, which
+                clears the field.
+            group: Sent as body ``group``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

@@ -92,7 +92,7 @@ class OfferingMarkersResource:
             offering_id: offering's id.
             marker_email: marker's email.
             learner_emails: emails of the learners to add to the marker's list. The JSON array
-                request body. At least one item.
+                request body. At least one item (an empty list would do nothing).
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -151,7 +151,7 @@ class OfferingMarkersResource:
             offering_id: offering's id.
             marker_email: marker's email.
             learner_emails: emails of the learners to remove from the marker's list. The JSON
-                array request body. At least one item.
+                array request body. At least one item (an empty list would do nothing).
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

@@ -35,7 +35,7 @@ class OfferingMetadataResource:
 
         Args:
             offering_id: offering's id.
-            tags: Sent as body ``tags``.
+            tags: Sent as body ``tags``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -86,7 +86,7 @@ class OfferingMetadataResource:
 
         Args:
             offering_id: offering's id.
-            category: Sent as body ``category``.
+            category: Sent as body ``category``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -141,7 +141,7 @@ class OfferingMetadataResource:
 
         Args:
             offering_id: offering's id.
-            topic: Sent as body ``topic``.
+            topic: Sent as body ``topic``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -196,7 +196,7 @@ class OfferingMetadataResource:
 
         Args:
             offering_id: offering's id.
-            level: Sent as body ``level``.
+            level: Sent as body ``level``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

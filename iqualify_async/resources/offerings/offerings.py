@@ -194,27 +194,32 @@ class OfferingsResource:
 
         Args:
             start: Sent as body ``start``.
-            identifier: Sent as body ``identifier``.
+            identifier: Sent as body ``identifier``. ``None`` sends null, which clears the
+                field.
             name: Sent as body ``name``. At least 1 characters.
             description: Sent as body ``description``. At least 1 characters.
             content_id: The identifier for a specific version of a course. Sent as body
                 ``contentId``. At least 1 characters.
             root_content_id: Every time a course is republished it's assigned a new contentId.
                 rootContentId is the first original contentId associated with a course. Sent as
-                body ``rootContentId``.
-            end: Sent as body ``end``.
+                body ``rootContentId``. ``None`` sends null, which clears the field.
+            end: Sent as body ``end``. ``None`` sends null, which clears the field.
             use_relative_dates: Sent as body ``useRelativeDates``. API default: ``false``.
+                ``None`` sends null, which clears the field.
             trailer_video_url: Sent as body ``trailerVideoUrl``. At least 1 characters.
-            is_readonly: Sent as body ``isReadonly``.
-            has_early_close_off: Sent as body ``hasEarlyCloseOff``.
-            early_close_off_date: Sent as body ``earlyCloseOffDate``.
+            is_readonly: Sent as body ``isReadonly``. ``None`` sends null, which clears the
+                field.
+            has_early_close_off: Sent as body ``hasEarlyCloseOff``. ``None`` sends null, which
+                clears the field.
+            early_close_off_date: Sent as body ``earlyCloseOffDate``. ``None`` sends null, which
+                clears the field.
             create_default_channels: Sent as body ``createDefaultChannels``. API default:
-                ``false``.
-            badge: Sent as body ``badge``.
+                ``false``. ``None`` sends null, which clears the field.
+            badge: Sent as body ``badge``. ``None`` sends null, which clears the field.
             hidden_page_ids: An array of strings representing hidden page ids. Sent as body
-                ``hiddenPageIds``.
-            metadata: Sent as body ``metadata``.
-            settings: Sent as body ``settings``.
+                ``hiddenPageIds``. ``None`` sends null, which clears the field.
+            metadata: Sent as body ``metadata``. ``None`` sends null, which clears the field.
+            settings: Sent as body ``settings``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -581,24 +586,29 @@ class OfferingsResource:
 
         Args:
             offering_id: offering's id.
-            identifier: Sent as body ``identifier``.
+            identifier: Sent as body ``identifier``. ``None`` sends null, which clears the
+                field.
             name: Sent as body ``name``. At least 1 characters.
-            overview: Sent as body ``overview``.
+            overview: Sent as body ``overview``. ``None`` sends null, which clears the field.
             description: Sent as body ``description``. At least 1 characters.
             content_id: The identifier for a specific version of a course. Sent as body
                 ``contentId``. At least 1 characters.
             root_content_id: Every time a course is republished it is assigned a new contentId.
                 rootContentId is the first original contentId associated with a course. Sent as
-                body ``rootContentId``.
-            start: Sent as body ``start``.
-            end: Sent as body ``end``.
-            use_relative_dates: Sent as body ``useRelativeDates``.
+                body ``rootContentId``. ``None`` sends null, which clears the field.
+            start: Sent as body ``start``. ``None`` sends null, which clears the field.
+            end: Sent as body ``end``. ``None`` sends null, which clears the field.
+            use_relative_dates: Sent as body ``useRelativeDates``. ``None`` sends null, which
+                clears the field.
             trailer_video_url: Sent as body ``trailerVideoUrl``. At least 1 characters.
-            is_readonly: Sent as body ``isReadonly``.
-            has_early_close_off: Sent as body ``hasEarlyCloseOff``.
-            early_close_off_date: Sent as body ``earlyCloseOffDate``.
-            badge: Sent as body ``badge``.
-            metadata: Sent as body ``metadata``.
+            is_readonly: Sent as body ``isReadonly``. ``None`` sends null, which clears the
+                field.
+            has_early_close_off: Sent as body ``hasEarlyCloseOff``. ``None`` sends null, which
+                clears the field.
+            early_close_off_date: Sent as body ``earlyCloseOffDate``. ``None`` sends null, which
+                clears the field.
+            badge: Sent as body ``badge``. ``None`` sends null, which clears the field.
+            metadata: Sent as body ``metadata``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

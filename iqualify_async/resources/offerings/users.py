@@ -111,7 +111,8 @@ class OfferingUsersResource:
         Args:
             offering_id: offering's id.
             users: users to add, in order; each an OfferingUserInput or a mapping of its wire
-                (camelCase) fields. The JSON array request body. At least one item.
+                (camelCase) fields. The JSON array request body. At least one item (an empty
+                list would do nothing).
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

@@ -82,7 +82,7 @@ class UserOfferingsResource:
         Args:
             user_email: user's email.
             offering_ids: ids of the offerings to enrol the user in as a learner. The JSON array
-                request body. At least one item.
+                request body. At least one item (an empty list would do nothing).
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

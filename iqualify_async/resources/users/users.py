@@ -130,9 +130,10 @@ class UsersResource:
             last_name: Sent as body ``lastName``. At least 1 characters.
             email: Sent as body ``email``. At least 1 characters.
             person_id: Sent as body ``personId``. At least 1 characters.
-            profile: Sent as body ``profile``.
-            metadata: Sent as body ``metadata``.
-            send_invite: Sent as body ``sendInvite``. API default: ``true``.
+            profile: Sent as body ``profile``. ``None`` sends null, which clears the field.
+            metadata: Sent as body ``metadata``. ``None`` sends null, which clears the field.
+            send_invite: Sent as body ``sendInvite``. API default: ``true``. ``None`` sends
+                null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -197,7 +198,7 @@ class UsersResource:
 
         Args:
             user_email: user's email.
-            suspended: Sent as body ``suspended``.
+            suspended: Sent as body ``suspended``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -370,7 +371,8 @@ class UsersResource:
             user_email: user's email.
             from_offering_id: Sent as body ``fromOfferingId``.
             to_offering_id: Sent as body ``toOfferingId``.
-            send_invite: Sent as body ``sendInvite``.
+            send_invite: Sent as body ``sendInvite``. ``None`` sends null, which clears the
+                field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -472,9 +474,10 @@ class UsersResource:
             first_name: Sent as body ``firstName``. At least 1 characters.
             last_name: Sent as body ``lastName``. At least 1 characters.
             person_id: Sent as body ``personId``. At least 1 characters.
-            profile: Sent as body ``profile``.
-            metadata: Sent as body ``metadata``.
-            send_invite: Sent as body ``sendInvite``. API default: ``true``.
+            profile: Sent as body ``profile``. ``None`` sends null, which clears the field.
+            metadata: Sent as body ``metadata``. ``None`` sends null, which clears the field.
+            send_invite: Sent as body ``sendInvite``. API default: ``true``. ``None`` sends
+                null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
