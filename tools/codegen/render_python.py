@@ -428,7 +428,7 @@ def _docstring(op: Operation, api: Api) -> list[str]:
         if p.pattern:
             bits.append(f"Must match ``{p.pattern}``.")
         if p.min_length:
-            bits.append(f"At least {p.min_length} characters.")
+            bits.append(f"At least {p.min_length} character{'s' if p.min_length > 1 else ''}.")
         if p.default is not None:
             bits.append(f"API default: ``{p.default}``.")
         if p.location == "body" and op.body_kind == "array":

@@ -99,8 +99,8 @@ class OfferingAssessmentsResource:
         Args:
             offering_id: offering's id.
             assessment_id: assessment's id.
-            mark_type: Sent as body ``markType``. At least 1 characters.
-            mark_number: Sent as body ``markNumber``. At least 1 characters.
+            mark_type: Sent as body ``markType``. At least 1 character.
+            mark_number: Sent as body ``markNumber``. At least 1 character.
             open_date: Sent as body ``openDate``. ``None`` sends null, which clears the field.
             due_date: Sent as body ``dueDate``. ``None`` sends null, which clears the field.
             content: Sent as body ``content``. ``None`` sends null, which clears the field.

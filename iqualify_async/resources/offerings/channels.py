@@ -91,7 +91,7 @@ class OfferingChannelsResource:
 
         Args:
             offering_id: offering's id.
-            title: Sent as body ``title``. At least 1 characters.
+            title: Sent as body ``title``. At least 1 character.
             is_broadcast_only: Sent as body ``isBroadcastOnly``. API default: ``false``.
                 ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
@@ -152,7 +152,7 @@ class OfferingChannelsResource:
         Args:
             offering_id: offering's id.
             channel_id: channel's id.
-            title: Sent as body ``title``. At least 1 characters.
+            title: Sent as body ``title``. At least 1 character.
             is_broadcast_only: Sent as body ``isBroadcastOnly``. ``None`` sends null, which
                 clears the field.
             private_support: Sent as body ``privateSupport``. ``None`` sends null, which clears

@@ -91,7 +91,7 @@ class OfferingGroupsResource:
 
         Args:
             offering_id: offering's id.
-            title: Sent as body ``title``. At least 1 characters.
+            title: Sent as body ``title``. At least 1 character.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 

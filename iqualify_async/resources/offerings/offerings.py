@@ -196,17 +196,17 @@ class OfferingsResource:
             start: Sent as body ``start``.
             identifier: Sent as body ``identifier``. ``None`` sends null, which clears the
                 field.
-            name: Sent as body ``name``. At least 1 characters.
-            description: Sent as body ``description``. At least 1 characters.
+            name: Sent as body ``name``. At least 1 character.
+            description: Sent as body ``description``. At least 1 character.
             content_id: The identifier for a specific version of a course. Sent as body
-                ``contentId``. At least 1 characters.
+                ``contentId``. At least 1 character.
             root_content_id: Every time a course is republished it's assigned a new contentId.
                 rootContentId is the first original contentId associated with a course. Sent as
                 body ``rootContentId``. ``None`` sends null, which clears the field.
             end: Sent as body ``end``. ``None`` sends null, which clears the field.
             use_relative_dates: Sent as body ``useRelativeDates``. API default: ``false``.
                 ``None`` sends null, which clears the field.
-            trailer_video_url: Sent as body ``trailerVideoUrl``. At least 1 characters.
+            trailer_video_url: Sent as body ``trailerVideoUrl``. At least 1 character.
             is_readonly: Sent as body ``isReadonly``. ``None`` sends null, which clears the
                 field.
             has_early_close_off: Sent as body ``hasEarlyCloseOff``. ``None`` sends null, which
@@ -588,11 +588,11 @@ class OfferingsResource:
             offering_id: offering's id.
             identifier: Sent as body ``identifier``. ``None`` sends null, which clears the
                 field.
-            name: Sent as body ``name``. At least 1 characters.
+            name: Sent as body ``name``. At least 1 character.
             overview: Sent as body ``overview``. ``None`` sends null, which clears the field.
-            description: Sent as body ``description``. At least 1 characters.
+            description: Sent as body ``description``. At least 1 character.
             content_id: The identifier for a specific version of a course. Sent as body
-                ``contentId``. At least 1 characters.
+                ``contentId``. At least 1 character.
             root_content_id: Every time a course is republished it is assigned a new contentId.
                 rootContentId is the first original contentId associated with a course. Sent as
                 body ``rootContentId``. ``None`` sends null, which clears the field.
@@ -600,7 +600,7 @@ class OfferingsResource:
             end: Sent as body ``end``. ``None`` sends null, which clears the field.
             use_relative_dates: Sent as body ``useRelativeDates``. ``None`` sends null, which
                 clears the field.
-            trailer_video_url: Sent as body ``trailerVideoUrl``. At least 1 characters.
+            trailer_video_url: Sent as body ``trailerVideoUrl``. At least 1 character.
             is_readonly: Sent as body ``isReadonly``. ``None`` sends null, which clears the
                 field.
             has_early_close_off: Sent as body ``hasEarlyCloseOff``. ``None`` sends null, which

@@ -126,10 +126,10 @@ class UsersResource:
 
         Args:
             user_email: user's email.
-            first_name: Sent as body ``firstName``. At least 1 characters.
-            last_name: Sent as body ``lastName``. At least 1 characters.
-            email: Sent as body ``email``. At least 1 characters.
-            person_id: Sent as body ``personId``. At least 1 characters.
+            first_name: Sent as body ``firstName``. At least 1 character.
+            last_name: Sent as body ``lastName``. At least 1 character.
+            email: Sent as body ``email``. At least 1 character.
+            person_id: Sent as body ``personId``. At least 1 character.
             profile: Sent as body ``profile``. ``None`` sends null, which clears the field.
             metadata: Sent as body ``metadata``. ``None`` sends null, which clears the field.
             send_invite: Sent as body ``sendInvite``. API default: ``true``. ``None`` sends
@@ -470,10 +470,10 @@ class UsersResource:
         ``POST /users``
 
         Args:
-            email: Sent as body ``email``. At least 1 characters.
-            first_name: Sent as body ``firstName``. At least 1 characters.
-            last_name: Sent as body ``lastName``. At least 1 characters.
-            person_id: Sent as body ``personId``. At least 1 characters.
+            email: Sent as body ``email``. At least 1 character.
+            first_name: Sent as body ``firstName``. At least 1 character.
+            last_name: Sent as body ``lastName``. At least 1 character.
+            person_id: Sent as body ``personId``. At least 1 character.
             profile: Sent as body ``profile``. ``None`` sends null, which clears the field.
             metadata: Sent as body ``metadata``. ``None`` sends null, which clears the field.
             send_invite: Sent as body ``sendInvite``. API default: ``true``. ``None`` sends
