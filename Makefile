@@ -26,6 +26,7 @@ lint: $(DEVELOP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict iqualify_async
+	$(BIN)/mypy --strict tests/typing
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

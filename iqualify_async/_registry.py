@@ -31,9 +31,9 @@ class Param:
 class Endpoint:
     """One API operation and the ``Client`` coroutine that calls it (``attr``, dotted).
 
-    ``success_status`` is the status of a successful answer, ``returns`` the model it decodes
-    into (``"list[Model]"`` when a JSON array of them or one object is accepted; ``None`` when
-    the JSON is returned as decoded, or nothing is), ``body`` is
+    ``success_status`` is the status of a successful answer, ``returns`` what it decodes into
+    (a model name, ``"list[Model]"``, ``"list[str]"`` or ``"dict[str, str]"``; ``None`` when
+    the JSON is returned as decoded, typed ``JSON``, or nothing is), ``body`` is
     ``"object"``, ``"array"`` or ``None``, and ``errors`` the error statuses the spec lists.
     """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Final, Literal
+from typing import Final, Literal, TypeAlias, Union
 
 import attrs
 
@@ -19,6 +19,12 @@ class Unset(enum.Enum):
     def __bool__(self) -> Literal[False]:
         return False
 
+
+JSON: TypeAlias = Union[dict[str, "JSON"], list["JSON"], str, int, float, bool, None]  # noqa: UP007
+"""Any JSON value, as decoded: what answers the spec gives no shape for are typed as."""
+
+JSONObject: TypeAlias = dict[str, JSON]
+"""A JSON object, as decoded."""
 
 UNSET: Final = Unset.UNSET
 """Default of every optional argument: the value is left out of the request."""

@@ -17,11 +17,13 @@ removes the listed items, so an empty list can only be a mistake upstream.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar
 
+from ._converter import RFC3339, converter, format_datetime, parse_datetime
 from .errors import ParameterError
 
 T = TypeVar("T")
@@ -150,23 +152,47 @@ def count(value: object, name: str) -> str:
     raise ParameterError(name, f"must be a non-negative int or a string of digits; got {value!r}")
 
 
+_DATE_TIME_HINT: Final = (
+    "pass an aware datetime (e.g. datetime(2024, 1, 2, tzinfo=UTC)) or an RFC 3339 string "
+    "with a time and an offset (e.g. '2024-01-02T09:00:00Z' or '2024-01-02T09:00:00+13:00')"
+)
+
+
 def date_time(value: object, name: str, *, nullable: bool = False) -> str | None:
-    """A ``str(date-time)``: an aware ``datetime`` (sent as ISO 8601) or an ISO 8601 string."""
+    """A ``str(date-time)``: an aware ``datetime`` or an RFC 3339 string with an offset, sent
+    in one form, UTC with a ``Z`` (``2024-01-02T03:04:05Z``).
+
+    Naive datetimes, dates and strings without a time or an offset are refused: the instant
+    they mean depends on a time zone the API would have to guess.
+    """
     if value is None and nullable:
         return None
     _not_none(value, name)
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ParameterError(name, "must be a timezone-aware datetime")
-        text = value.isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-    if isinstance(value, str):
+            raise ParameterError(name, f"is a naive datetime ({value!r}); {_DATE_TIME_HINT}")
+    elif isinstance(value, date):
+        raise ParameterError(name, f"is a date without a time ({value!r}); {_DATE_TIME_HINT}")
+    elif isinstance(value, str):
+        if not RFC3339.fullmatch(value):
+            raise ParameterError(
+                name, f"is not an RFC 3339 date-time: {value!r}; {_DATE_TIME_HINT}"
+            )
         try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            raise ParameterError(name, f"must be an ISO 8601 date-time, got {value!r}") from None
-        return value
-    raise ParameterError(name, f"must be a datetime or an ISO 8601 string, got {_kind(value)}")
+            value = parse_datetime(value)
+        except ValueError as exc:
+            raise ParameterError(name, f"is not a valid date-time: {value!r} ({exc})") from None
+    if isinstance(value, datetime):
+        try:
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            utc = datetime.min.replace(tzinfo=UTC)
+        if utc.year < 1000:
+            raise ParameterError(name, f"must be in the years 1000 to 9999 (UTC), got {value!r}")
+        return format_datetime(utc)
+    raise ParameterError(
+        name, f"must be a datetime or a string, got {_kind(value)}; {_DATE_TIME_HINT}"
+    )
 
 
 def string_list(
@@ -189,42 +215,91 @@ def string_list(
     return list(value)
 
 
-_KIND_CHECKS: Final[dict[str, Callable[[object, str], object]]] = {
-    "str": lambda v, n: string(v, n, nullable=True),
-    "email": lambda v, n: string(v, n, email=True),
-    "bool": lambda v, n: boolean(v, n, nullable=True),
-    "int": lambda v, n: integer(v, n, nullable=True),
-    "num": lambda v, n: number(v, n, nullable=True),
-    "date-time": lambda v, n: date_time(v, n, nullable=True),
-    "[str]": lambda v, n: string_list(v, n, nullable=True),
-    "map": lambda v, n: mapping(v, n, None, nullable=True),
-    "any": lambda v, n: v,
-}
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    """Whether JSON null may be sent for an optional field with this schema (to clear it)."""
+    return not (
+        schema.get("enum")
+        or schema.get("minLength")
+        or (schema.get("pattern") and schema.get("format") != "date-time")
+        or schema.get("format") == "email"
+    )
+
+
+def check(value: object, name: str, schema: Mapping[str, Any], *, nullable: bool = False) -> Any:
+    """``value`` checked against a JSON schema (the subset the API description uses)."""
+    kind = schema.get("type")
+    if value is None and nullable and _nullable(schema):
+        return None
+    _not_none(value, name)
+    if kind == "string":
+        if schema.get("format") == "date-time":
+            return date_time(value, name)
+        if schema.get("enum"):
+            return choice(value, name, tuple(schema["enum"]))
+        pattern = schema.get("pattern")
+        return _check_text(
+            _str(value, name),
+            name,
+            schema.get("format") == "email",
+            re.compile(pattern) if pattern else None,
+            schema.get("minLength"),
+        )
+    if kind == "boolean":
+        return boolean(value, name)
+    if kind == "integer":
+        return integer(value, name)
+    if kind == "number":
+        return number(value, name)
+    if kind == "array":
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+            raise ParameterError(name, f"must be a list, got {_kind(value)}")
+        items = schema.get("items", {})
+        return [check(item, f"{name}[{i}]", items) for i, item in enumerate(value)]
+    if kind == "object":
+        return mapping(value, name, schema.get("properties"))
+    return value
+
+
+def _snake(wire: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", wire).lower()
 
 
 def mapping(
     value: object,
     name: str,
-    fields: Mapping[str, str] | None,
+    fields: Mapping[str, Any] | None,
     *,
     nullable: bool = False,
     required: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
-    """A JSON object; keys listed in ``fields`` (wire name -> kind) are type-checked.
-
-    Keys not listed are passed through unchanged, so newer API fields can be sent.
+    """A JSON object. With ``fields`` (wire name -> JSON schema), keys may be given as the
+    API's camelCase or as snake_case; each value is checked, and an unknown key is refused
+    (naming the closest known one). Without ``fields`` any JSON object passes.
     """
     if value is None and nullable:
         return None
     _not_none(value, name)
+    if getattr(type(value), "__iq_input__", False):  # an input class: its fields, by wire name
+        value = converter.unstructure(value)
     if not isinstance(value, Mapping):
         raise ParameterError(name, f"must be a mapping, got {_kind(value)}")
+    if fields is None:
+        for key in value:
+            if not isinstance(key, str):
+                raise ParameterError(name, f"keys must be strings, got {key!r}")
+        return dict(value)
+    names = {**{_snake(k): k for k in fields}, **{k: k for k in fields}}
     out: dict[str, Any] = {}
     for key, item in value.items():
-        if not isinstance(key, str):
-            raise ParameterError(name, f"keys must be strings, got {key!r}")
-        kind = fields.get(key) if fields else None
-        out[key] = item if kind is None else _KIND_CHECKS[kind](item, f"{name}.{key}")
+        wire = names.get(key) if isinstance(key, str) else None
+        if wire is None:
+            close = difflib.get_close_matches(str(key), list(names), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(fields)
+            raise ParameterError(f"{name}.{key}", f"is not a known key (known: {known}){hint}")
+        if wire in out:
+            raise ParameterError(f"{name}.{key}", f"is given twice (as {wire!r} too)")
+        out[wire] = check(item, f"{name}.{key}", fields[wire], nullable=True)
     for key in required:
         if key not in out:
             raise ParameterError(f"{name}.{key}", "is required")

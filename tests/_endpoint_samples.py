@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -33,6 +34,10 @@ def path_value(p: Param) -> str:
     return f"{p.python_name} x/y?z#%."
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def argument(p: Param) -> tuple[Any, Any]:
     """(value passed to the method, value expected on the wire) for a query or body param."""
     t = p.type
@@ -59,6 +64,11 @@ def argument(p: Param) -> tuple[Any, Any]:
         return 2.5, 2.5
     if t == "[str]":
         return ["a@example.com", "b@example.com"], ["a@example.com", "b@example.com"]
+    if t.startswith("map{"):
+        # The object's first key, in snake_case, with a value its rules accept.
+        key, kind = re.match(r"map\{(\w+): (\[?\w+)", t).groups()  # type: ignore[union-attr]
+        value = {"str": "text", "bool": True, "num": 1.5, "[str": ["a", "b"]}[kind]
+        return {_snake(key): value}, {key: value}
     if t.startswith("map"):
         return {"extraKey": [1, 2]}, {"extraKey": [1, 2]}
     if t == "[OfferingUser]":

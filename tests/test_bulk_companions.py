@@ -19,9 +19,11 @@ KEY = "companions-key-0123456789"
 GROUP_ADD = "POST /offerings/{offeringId}/groups/{groupId}/learners"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeIQualify]:
-    async with FakeIQualify(KEY, seed="demo") as running:
+@pytest.fixture(params=[False, True], ids=["nested-errors", "flat-errors"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeIQualify]:
+    """The demo organisation, answering errors in each of the API's two shapes."""
+    faults = Faults(flat_errors=request.param)
+    async with FakeIQualify(KEY, seed="demo", faults=faults) as running:
         yield running
 
 
@@ -109,6 +111,25 @@ async def test_a_write_applied_then_cut_off_is_verified_not_sent_again() -> None
     assert ambiguous == 4 and fake.stats.faults["apply_then_drop"] == 4
     assert fake.stats.by_route[GROUP_ADD] == 4  # each checked by reading the group, not re-sent
     assert set(people) <= set(group.learners)
+
+
+CHANNEL_ADD = "POST /offerings/{offeringId}/channels/{channelId}/learners"
+
+
+async def test_channel_adds_cut_off_after_being_applied_are_checked_in_the_channel() -> None:
+    async with FakeIQualify(KEY, seed="demo", faults=Faults(apply_then_drop_rate=1.0)) as fake:
+        offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+        channel = next(c for c in offering.channels.values() if c.group_discussion)
+        people = [p for p in learners(offering, 100) if p not in channel.learners][:3]
+        assert len(people) == 3
+        async with client(fake) as iq:
+            job = bulk.add_to_channel(iq, offering.id, channel.id, people)
+            outcomes = [o async for o in job]
+    assert {(o.item, o.status, o.message) for o in outcomes} == {
+        (p, Status.SUCCEEDED, None) for p in people
+    }
+    assert fake.stats.by_route[CHANNEL_ADD] == 3  # each found in the channel, not re-sent
+    assert set(people) <= set(channel.learners)
 
 
 async def test_writes_cut_off_are_sent_again_only_when_the_check_finds_them_missing() -> None:
@@ -221,3 +242,56 @@ async def test_transfer_sends_the_invite_flag_only_when_given(
     (seen,) = server.requests
     assert seen.method == "PATCH" and seen.path == "/v1/users/a@example.org/transfer"
     assert json.loads(seen.body) == {"fromOfferingId": "from1", "toOfferingId": "to1", **expected}
+
+
+REWRITES = {
+    "remove_from_offering": "DELETE /offerings/{offeringId}/users/{userEmail}",
+    "add_to_group": GROUP_ADD,
+    "add_to_channel": CHANNEL_ADD,
+    "transfer": "PATCH /users/{userEmail}/transfer",
+}
+
+
+@pytest.mark.parametrize("helper", list(REWRITES))
+async def test_a_person_left_started_by_a_killed_run_is_checked_not_sent_again(
+    fake: FakeIQualify, tmp_path: Path, helper: str
+) -> None:
+    """Each helper's re-check path: done items whose journal entry says ``started`` (as after
+    a SIGKILL between the call and its record) are looked up, and found done."""
+    offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+    group = next(iter(offering.groups.values()))
+    channel = next(c for c in offering.channels.values() if c.group_discussion)
+    outside = set(channel.learners) | set(group.learners)
+    people = [p for p in learners(offering, 200) if p not in outside][:2]
+    assert len(people) == 2
+    target = (
+        next(
+            o
+            for o in fake.state.offerings.values()
+            if o.root_content_id == offering.root_content_id and o.id != offering.id
+        )
+        if helper == "transfer"
+        else None
+    )
+    journal = tmp_path / f"{helper}.db"
+
+    def job(iq: Client) -> bulk.Job[str, str]:
+        if helper == "remove_from_offering":
+            return bulk.remove_from_offering(iq, offering.id, people, journal=journal)
+        if helper == "add_to_group":
+            return bulk.add_to_group(iq, offering.id, group.id, people, journal=journal)
+        if helper == "add_to_channel":
+            return bulk.add_to_channel(iq, offering.id, channel.id, people, journal=journal)
+        assert target is not None
+        return bulk.transfer(iq, offering.id, target.id, people, journal=journal)
+
+    async with client(fake) as iq:
+        assert (await job(iq)).succeeded == 2
+        with bulk.Journal(journal) as j:  # as if killed after the calls, before their records
+            run = j.begin_run()
+            for index, entry in enumerate(list(j.entries())):
+                j.mark_started(entry.key, run=run, index=index)
+        sent = fake.stats.by_route[REWRITES[helper]]
+        again = [o async for o in job(iq)]
+    assert [(o.status, o.verified) for o in again] == [(Status.SUCCEEDED, True)] * 2
+    assert fake.stats.by_route[REWRITES[helper]] == sent  # found done, nothing re-sent

@@ -23,9 +23,11 @@ def client(fake: FakeIQualify) -> Client:
     return Client(api_key=KEY, base_url=fake.base_url, retry=FAST_RETRY, rate_limit=NO_PACING)
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeIQualify]:
-    async with FakeIQualify(KEY, seed="demo") as running:
+@pytest.fixture(params=[False, True], ids=["nested-errors", "flat-errors"])
+async def fake(request: pytest.FixtureRequest) -> AsyncIterator[FakeIQualify]:
+    """The demo organisation, answering errors in each of the API's two shapes."""
+    faults = Faults(flat_errors=request.param)
+    async with FakeIQualify(KEY, seed="demo", faults=faults) as running:
         yield running
 
 

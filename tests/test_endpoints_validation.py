@@ -15,7 +15,7 @@ from iqualify_async._endpoints import ENDPOINTS
 from iqualify_async._registry import Endpoint, Param
 from iqualify_async.types import OfferingUserInput
 
-from ._endpoint_samples import call_arguments, success_payload
+from ._endpoint_samples import OPENAPI, call_arguments, success_payload
 from .conftest import API_KEY, RecordingServer
 
 
@@ -136,11 +136,13 @@ async def test_flags_accept_bools_and_strings(server: RecordingServer) -> None:
 async def test_none_is_sent_as_null_only_when_passed(server: RecordingServer) -> None:
     server.reply(200, {"id": "c1"})
     async with Client(api_key=API_KEY, base_url=server.base_url) as iq:
-        await iq.offerings.channels.update("o1", "c1", title=None)
-    assert (
-        server.requests[0].body == b'{"title":null}'
-        or server.requests[0].body == b'{"title": null}'
-    )
+        await iq.offerings.channels.update("o1", "c1", is_broadcast_only=None)
+    assert json.loads(server.requests[0].body) == {"isBroadcastOnly": None}
+
+
+async def test_none_is_refused_where_the_published_rules_need_a_string(iq: Client) -> None:
+    error = await _call(iq, "offerings.channels.update", "o1", "c1", title=None)
+    assert error.parameter == "title" and "None" in str(error)
 
 
 ARRAY_BODIES = [e for e in ENDPOINTS if e.body == "array"]
@@ -165,15 +167,24 @@ def test_the_four_array_bodies_are_covered() -> None:
     }
 
 
+def _published(endpoint: Endpoint, p: Param) -> dict[str, Any]:
+    """The published schema of a body field (the fake's /v1/openapi.json)."""
+    op = OPENAPI["paths"][endpoint.path][endpoint.method.lower()]
+    body = op["requestBody"]["content"]["application/json"]["schema"]
+    return body.get("properties", {}).get(p.name, {})  # type: ignore[no-any-return]
+
+
 def _sends_null(endpoint: Endpoint, p: Param) -> bool:
-    """Only an optional body field without a fixed shape (email, enum) takes None as null."""
-    enum = p.type.startswith("str(") and "/" in p.type
-    return (
-        endpoint.body == "object"
-        and p.location == "body"
-        and not p.required
-        and not enum
-        and p.type != "str(email)"
+    """Only an optional body field whose published rules any value meets takes None as null:
+    not an email, an enum member, a pattern- or length-checked string."""
+    if endpoint.body != "object" or p.location != "body" or p.required:
+        return False
+    rules = _published(endpoint, p)
+    return not (
+        rules.get("enum")
+        or rules.get("minLength")
+        or (rules.get("pattern") and rules.get("format") != "date-time")
+        or rules.get("format") == "email"
     )
 
 

@@ -22,6 +22,8 @@ async def test_summary_top_orderby_filter(api: Api) -> None:
     status, everything = await api("GET", "/offerings/summary?$top=100")
     assert status == 200 and len(everything) == 20
     assert len((await api("GET", "/offerings/summary?$top=3"))[1]) == 3
+    # any whole number, as the served document says (no undocumented maximum)
+    assert (await api("GET", "/offerings/summary?$top=58829963"))[1] == everything
     ordered = (await api("GET", "/offerings/summary?$orderby=learnersCount desc&$top=100"))[1]
     counts = [o["learnersCount"] for o in ordered]
     assert counts == sorted(counts, reverse=True)
@@ -58,6 +60,7 @@ async def test_all_progress_top_and_filter(api: Api) -> None:
     [
         "$top=-1",
         "$top=lots",
+        "$top=１２",
         "$orderby=password",
         "$orderby=name sideways",
         "$filter=name like 'x'",

@@ -74,7 +74,7 @@ async def test_enrolment_rechecks_people_a_reordered_answer_leaves_unknown(
         nonlocal reads
         if request.method == "GET":
             reads += 1
-            rows = [{"email": e} for e in members]
+            rows = [{"id": f"u-{e}", "email": e} for e in members]
             if reads == 1:
                 members.append(EMAILS[1])  # p1 gets enrolled by someone else meanwhile
             return web.json_response(rows)
@@ -85,7 +85,7 @@ async def test_enrolment_rechecks_people_a_reordered_answer_leaves_unknown(
                 answer.append({"name": "ObjectExistsError", "details": "already enrolled"})
             else:
                 members.append(user["email"])
-                answer.append({"email": user["email"]})
+                answer.append({"id": f"u-{user['email']}", "email": user["email"]})
         return web.json_response(answer[::-1], status=207)  # the answer comes back reversed
 
     server.handler = handler

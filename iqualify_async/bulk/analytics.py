@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .._model import Model
 from .engine import run
 from .export_files import FORMATS, PARTIAL_DIR, Format, KindFiles
 from .journal import Journal
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 OFFERING_KINDS: Mapping[str, str] = {
-    "pulses": "list_pulses",
+    "pulses": "pulses",
     "pulse-responses": "pulse_responses",
     "assignment-marks": "assignment_marks",
     "quiz-marks": "quiz_marks",
@@ -89,10 +90,6 @@ def check_kinds(kinds: Iterable[str] | None) -> list[str]:
     return chosen or list(ALL_KINDS)
 
 
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
 async def select_offerings(iq: Client, offerings: Offerings) -> list[str]:
     """Offering ids for ``"all"``, ``"current"`` or the ids given (duplicates dropped)."""
     if offerings == "all":
@@ -103,7 +100,7 @@ async def select_offerings(iq: Client, offerings: Offerings) -> list[str]:
         raise ValueError(f'offerings must be "all", "current" or a list of ids, not {offerings!r}')
     else:
         return list(dict.fromkeys(offerings))
-    return [str(_field(o, "id")) for o in found or ()]
+    return [o.id for o in found]
 
 
 class _Planned:
@@ -130,9 +127,9 @@ async def _plan(iq: Client, offering_ids: Sequence[str], kinds: Sequence[str]) -
                 errors[offering_id] = channels
                 reads.extend(AnalyticsRead(offering_id, k) for k in channel_kinds)
                 continue
-            for channel in channels or ():
+            for channel in channels:
                 for kind in channel_kinds:
-                    reads.append(AnalyticsRead(offering_id, kind, str(_field(channel, "id"))))
+                    reads.append(AnalyticsRead(offering_id, kind, channel.id))
     return _Planned(reads, errors)
 
 
@@ -143,24 +140,14 @@ async def plan_reads(
     return (await _plan(iq, offering_ids, check_kinds(kinds))).reads
 
 
-def _records(data: Any) -> list[Any]:
-    if isinstance(data, list):
-        return data
-    if isinstance(data, Mapping):
-        for key in ("items", "data", "results"):
-            if isinstance(data.get(key), list):
-                return list(data[key])
-        return [data]
-    return [] if data is None else [data]
-
-
-def _rows(read: AnalyticsRead, records: Iterable[Any]) -> list[dict[str, Any]]:
+def _rows(read: AnalyticsRead, records: Iterable[Model | str]) -> list[dict[str, Any]]:
     rows = []
     for record in records:
         row: dict[str, Any] = {"offeringId": read.offering_id}
         if read.channel_id is not None:
             row["channelId"] = read.channel_id
-        row.update(record if isinstance(record, Mapping) else {"value": record})
+        # As the API sent it (unknown fields too), once its model has checked it.
+        row.update(record.raw if isinstance(record, Model) else {"value": record})
         rows.append(row)
     return rows
 
@@ -178,7 +165,7 @@ def _fetcher(
             )
         else:
             data = await getattr(section, OFFERING_KINDS[read.kind])(read.offering_id)
-        return _rows(read, _records(data))
+        return _rows(read, data)
 
     return fetch
 

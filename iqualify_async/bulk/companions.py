@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from .._types import UNSET, Unset
 from ..errors import AmbiguousWriteError, APIConnectionError, APIError
@@ -124,13 +124,18 @@ def _emails(people: Iterable[object]) -> list[str]:
     return [p.email for p in people_from(people)]
 
 
-def _emails_in(rows: Any) -> set[str]:
-    found = set()
-    for row in rows or ():
-        email = row.get("email") if isinstance(row, Mapping) else row
-        if isinstance(email, str):
-            found.add(email.lower())
-    return found
+class _HasEmail(Protocol):
+    @property
+    def email(self) -> str: ...
+
+
+async def _emails_in(rows: Awaitable[Sequence[_HasEmail]]) -> set[str]:
+    return {row.email.lower() for row in await rows}
+
+
+async def _channel_learners(iq: Client, offering_id: str, channel_id: str) -> set[str]:
+    channel = await iq.offerings.channels.get_with_learners(offering_id, channel_id)
+    return {email.lower() for email in channel.learners or ()}
 
 
 def _job(
@@ -141,7 +146,7 @@ def _job(
     target: Mapping[str, str],
     done_when: str,
     done_reason: str,
-    members: Callable[[], Awaitable[Any]] | None,
+    members: Callable[[], Awaitable[set[str]]] | None,
     wanted_present: bool,
     concurrency: int,
     journal: JournalArg,
@@ -175,7 +180,7 @@ def _job(
         list_members = members
 
         async def check(email: str) -> str | bool:
-            present = email.lower() in _emails_in(await list_members())
+            present = email.lower() in await list_members()
             return "done" if present == wanted_present else False
 
         verify = check
@@ -210,7 +215,7 @@ def _dry_run(
     *,
     operation: str,
     done_reason: str,
-    members: Callable[[], Awaitable[Any]] | None,
+    members: Callable[[], Awaitable[set[str]]] | None,
     wanted_present: bool,
     concurrency: int,
     on_progress: ProgressCallback | None,
@@ -223,8 +228,7 @@ def _dry_run(
         if members is None:
             return WOULD_DO
         if listed is None:
-            read = members
-            listed = asyncio.ensure_future(_listed(read))
+            listed = asyncio.ensure_future(members())
         if (email.lower() in await asyncio.shield(listed)) == wanted_present:
             raise Skip(done_reason)
         return WOULD_DO
@@ -236,10 +240,6 @@ def _dry_run(
         key=lambda e: f"{operation}/{e.lower()}",
         on_progress=on_progress,
     )
-
-
-async def _listed(members: Callable[[], Awaitable[Any]]) -> set[str]:
-    return _emails_in(await members())
 
 
 def remove_from_offering(
@@ -266,7 +266,7 @@ def remove_from_offering(
         target={"offering": offering_id},
         done_when="UserNotInOfferingError",
         done_reason="not in the offering",
-        members=lambda: iq.offerings.users.list(offering_id),
+        members=lambda: _emails_in(iq.offerings.users.list(offering_id)),
         wanted_present=False,
         concurrency=concurrency,
         journal=journal,
@@ -302,7 +302,7 @@ def add_to_group(
         done_reason="already in the group",
         operation="add_to_group",
         target={"offering": offering_id, "group": group_id},
-        members=lambda: iq.offerings.groups.list_learners(offering_id, group_id),
+        members=lambda: _emails_in(iq.offerings.groups.list_learners(offering_id, group_id)),
         wanted_present=True,
         concurrency=concurrency,
         journal=journal,
@@ -338,7 +338,7 @@ def add_to_channel(
         done_reason="already in the channel",
         operation="add_to_channel",
         target={"offering": offering_id, "channel": channel_id},
-        members=lambda: iq.offerings.channels.list_learners(offering_id, channel_id),
+        members=lambda: _channel_learners(iq, offering_id, channel_id),
         wanted_present=True,
         concurrency=concurrency,
         journal=journal,
@@ -388,7 +388,7 @@ def assign_to_marker(
         done_reason="already assigned",
         operation="assign_to_marker",
         target={"offering": offering_id, "marker": marker_email.lower()},
-        members=lambda: iq.offerings.markers.list_learners(offering_id, marker_email),
+        members=lambda: _emails_in(iq.offerings.markers.list_learners(offering_id, marker_email)),
         wanted_present=True,
         concurrency=concurrency * batch_size,
         journal=journal,
@@ -433,7 +433,7 @@ def transfer(
         done_reason="already in the target offering",
         operation="transfer",
         target={"from": from_offering_id, "to": to_offering_id},
-        members=lambda: iq.offerings.users.list(to_offering_id),
+        members=lambda: _emails_in(iq.offerings.users.list(to_offering_id)),
         wanted_present=True,
         concurrency=concurrency,
         journal=journal,

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from .._multistatus import AddUserOutcome
+from .._types import UNSET, Unset
 from ..errors import APIConnectionError, APIError, NotFoundError, ServerError
+from ..types.models import OfferingMember
+from ..types.params import OfferingUserInput, UserMetadataInput
 from .engine import Job, run
 from .journal import Journal
 from .outcome import Skipped
@@ -89,10 +92,10 @@ class RoleConflictError(Exception):
         self.wanted = wanted
 
 
-def _role_of(member: Mapping[str, Any]) -> Role:
-    if member.get("isFacilitator"):
+def _role_of(member: OfferingMember) -> Role:
+    if member.is_facilitator:
         return "facilitator"
-    if member.get("isMarker"):
+    if member.is_marker:
         return "marker"
     return "learner"
 
@@ -114,10 +117,8 @@ class _Members:
         return self._reads
 
     async def _read(self) -> None:
-        rows = await self._iq.offerings.users.list(self._offering_id)
-        for row in rows or ():
-            if isinstance(row, Mapping) and isinstance(row.get("email"), str):
-                self.roles[row["email"].lower()] = _role_of(row)
+        for member in await self._iq.offerings.users.list(self._offering_id):
+            self.roles[member.email.lower()] = _role_of(member)
 
     async def known(self) -> dict[str, Role]:
         """The members as first read (a failed read is tried again by the next caller)."""
@@ -251,22 +252,29 @@ class _Batcher:
             if self._open.get(offering_id) == []:
                 del self._open[offering_id]
 
-    def _wire(self, item: Enrolment) -> dict[str, Any]:
-        user = item.person.wire()
-        if item.role == "facilitator":
-            user["isFacilitator"] = True
-        elif item.role == "marker":
-            user["isMarker"] = True
-        if self._send_invite is not None:
-            user["sendInvite"] = self._send_invite
-        return user
+    def _input(self, item: Enrolment) -> OfferingUserInput:
+        person = item.person
+
+        def given(value: str | None) -> str | Unset:
+            return UNSET if value is None else value
+
+        return OfferingUserInput(
+            email=person.email,
+            first_name=given(person.first_name),
+            last_name=given(person.last_name),
+            person_id=given(person.person_id),
+            metadata=UserMetadataInput(tags=person.tags) if person.tags else UNSET,
+            is_facilitator=True if item.role == "facilitator" else UNSET,
+            is_marker=True if item.role == "marker" else UNSET,
+            send_invite=UNSET if self._send_invite is None else self._send_invite,
+        )
 
     async def _send(self, offering_id: str, batch: list[_Waiting]) -> None:
         try:
             self.batches += 1
             try:
                 result = await self._iq.offerings.users.add(
-                    offering_id, [self._wire(w.item) for w in batch]
+                    offering_id, [self._input(w.item) for w in batch]
                 )
             except APIError as exc:
                 if len(batch) > 1 and 400 <= exc.status < 500 and exc.status not in (401, 403, 404):
@@ -287,7 +295,7 @@ class _Batcher:
     async def _send_alone(self, offering_id: str, waiting: _Waiting) -> None:
         try:
             self.batches += 1
-            result = await self._iq.offerings.users.add(offering_id, [self._wire(waiting.item)])
+            result = await self._iq.offerings.users.add(offering_id, [self._input(waiting.item)])
         except Exception as exc:
             _fail([waiting], exc)
             return

@@ -199,7 +199,10 @@ def to_person(value: object) -> Person:
         return _from_mapping(value)
     if isinstance(value, OfferingUserInput):
         meta = value.metadata
-        tags = None if isinstance(meta, Unset) else meta.get("tags")
+        if isinstance(meta, Mapping):
+            tags = meta.get("tags")
+        else:
+            tags = None if isinstance(meta, Unset) or isinstance(meta.tags, Unset) else meta.tags
         return _person(value.email, value.first_name, value.last_name, value.person_id, tags)
     raise ValueError(f"expected an email, a mapping or a Person, not {type(value).__name__}")
 

@@ -111,11 +111,17 @@ class Dispatcher:
                     raise _Dropped
             response = _json_response(status, payload)
         except FakeAPIError as error:
-            response = _json_response(error.status, error.body())
+            response = self._error(error.status, error.name, error.details)
         except _Dropped:
             self.stats.requests[(label, NO_RESPONSE)] += 1
             raise web.HTTPException() from None  # never sent: the transport is closed
         return self._record(label, response)
+
+    def _error(self, status: int, name: str, details: str) -> web.Response:
+        """An error answer in the shape the faults ask for (nested by default, or flat)."""
+        if self._faults.flat_errors:
+            return _json_response(status, {"name": name, "details": details})
+        return _json_response(status, error_body(name, details))
 
     def _record(self, label: str, response: web.StreamResponse) -> web.StreamResponse:
         self.stats.requests[(label, response.status)] += 1
@@ -137,18 +143,14 @@ class Dispatcher:
             wait = self._bucket.take()
             if wait > 0.0:
                 self.stats.faults["rate_limit"] += 1
-                response = _json_response(
-                    429, error_body("TooManyRequestsError", "Request rate is too large.")
-                )
+                response = self._error(429, "TooManyRequestsError", "Request rate is too large.")
                 if faults.retry_after:
                     response.headers["Retry-After"] = retry_after_header(wait)
                 return response
         if dice.hit(faults.error_rate):
             self.stats.faults["error"] += 1
             status = dice.error_status(faults)
-            return _json_response(
-                status, error_body("ServerError", "We're sorry, but something went wrong.")
-            )
+            return self._error(status, "ServerError", "We're sorry, but something went wrong.")
         return None
 
     # ---- request decoding ------------------------------------------------------------------
@@ -173,9 +175,7 @@ class Dispatcher:
         if self._openapi is None:
             self._openapi = served_document(self.base_url)
         if self._openapi is None:
-            return _json_response(
-                404, error_body("RouteNotFoundError", "No OpenAPI document is installed.")
-            )
+            return self._error(404, "RouteNotFoundError", "No OpenAPI document is installed.")
         return web.Response(body=self._openapi, headers=_JSON_HEADERS)
 
 

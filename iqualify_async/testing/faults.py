@@ -20,6 +20,8 @@ class Faults:
     - ``reset_rate``: share of requests whose connection is closed before they are handled.
     - ``apply_then_drop_rate``: share of writes that are applied, then the connection is closed
       before the response is sent.
+    - ``flat_errors``: error answers are ``{"name", "details"}`` (the shape of the vendor's
+      examples) instead of ``{"error": {"name", "details"}}``.
     - ``seed`` makes the random choices repeatable.
     """
 
@@ -32,6 +34,7 @@ class Faults:
     error_statuses: tuple[int, ...] = (500, 502, 503)
     reset_rate: float = 0.0
     apply_then_drop_rate: float = 0.0
+    flat_errors: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:

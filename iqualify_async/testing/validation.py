@@ -37,7 +37,9 @@ def is_datetime(value: str) -> bool:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return False
-    return parsed.tzinfo is not None
+    # Years 1000-9999 only: an earlier one would be echoed back as a date-time clients
+    # (and the API's own storage) cannot read back.
+    return parsed.tzinfo is not None and parsed.year >= 1000
 
 
 def check_email_param(name: str, value: str) -> None:

@@ -41,11 +41,10 @@ def generate() -> dict[str, str]:
         f"{PACKAGE}/types/__init__.py": py.render_types_init(api),
         f"{PACKAGE}/types/models.py": py.render_models(api),
         f"{PACKAGE}/types/params.py": py.render_params(api),
-        f"{PACKAGE}/resources/__init__.py": py.render_resources_init(api),
         f"{PACKAGE}/_endpoints.py": py.render_endpoints(api),
     }
-    for top in py.top_resources(api):
-        python[f"{PACKAGE}/resources/{top}.py"] = py.render_resource_module(api, top)
+    for rel, text in py.resource_files(api).items():
+        python[f"{PACKAGE}/resources/{rel}"] = text
     files = _format(python)
     files[f"{PACKAGE}/_openapi.json"] = render_openapi(api)
     return files

@@ -13,11 +13,16 @@ class TypeRef:
     """
 
     kind: str
-    text: str
+    text: str = field(compare=False)
     format: str | None = None
     enum: tuple[str, ...] = ()
     fields: tuple[FieldDef, ...] = ()
     items: TypeRef | None = None
+    ref: str | None = None  # the OpenAPI schema an object comes from, when it has a name
+    # Constraints of request values (from the OpenAPI file): the published rules.
+    min_length: int | None = None
+    pattern: str | None = None
+    closed: bool = False  # an object with ``additionalProperties: false``
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,10 @@ class Response:
     description: str
     schema: TypeRef | None
     model: str | None = None  # attrs model decoded from the body
-    # "one": the body is one model. "one_or_many": the spec declares one object but describes
-    # a list, so a JSON array of them or one object is accepted and a list returned.
+    # "one": the body is one model. "list": a JSON array of models. "one_or_many": the spec
+    # declares one object but describes a list, so a JSON array of them or one object is
+    # accepted and a list returned. "strings": an array of strings. "string_map": an object of
+    # strings. "json": no shape described, the JSON as decoded.
     shape: str = "one"
 
 
@@ -71,6 +78,10 @@ class Operation:
     errors: tuple[tuple[int, str], ...]
     body_kind: str | None = None  # None | "object" | "array"
     multi_status: str | None = None  # result type name when the API may answer 207
+    description: str | None = None  # the OpenAPI operation's description
+    body_closed: bool = False  # the object body is ``additionalProperties: false``
+    # Extra methods calling this one with some arguments fixed: (name, {python_name: value}).
+    shortcuts: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
 
     @property
     def resource(self) -> str:

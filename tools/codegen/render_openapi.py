@@ -7,14 +7,24 @@ from typing import Any
 
 from .model import Api, ModelDef, Operation, Param, TypeRef
 
+# Date-times the API (and the fake) can store and give back: years 1000 to 9999.
+YEARS_1000_TO_9999 = "^[1-9][0-9]{3}-"
+
 
 def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
+    """The JSON schema of a LAP type, with the published request rules it carries."""
     if t.kind == "str":
         out: dict[str, Any] = {"type": "string"}
         if t.format in ("email", "date-time", "date"):
             out["format"] = t.format
+        if t.format == "date-time":
+            out["pattern"] = YEARS_1000_TO_9999
         if t.enum:
             out["enum"] = list(t.enum)
+        if t.min_length:
+            out["minLength"] = t.min_length
+        if t.pattern:
+            out["pattern"] = t.pattern
         return out
     if t.kind == "int":
         out = {"type": "integer"}
@@ -32,10 +42,13 @@ def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
     if t.kind == "object":
         if nested:
             return {"$ref": f"#/components/schemas/{nested}"}
-        return {"type": "object", "properties": {f.name: schema_of(f.type) for f in t.fields}}
+        out = {"type": "object", "properties": {f.name: schema_of(f.type) for f in t.fields}}
+        if t.closed:
+            out["additionalProperties"] = False
+        return out
     if t.kind == "array":
         assert t.items is not None
-        return {"type": "array", "items": schema_of(t.items)}
+        return {"type": "array", "items": schema_of(t.items, nested)}
     raise ValueError(t)
 
 
@@ -84,20 +97,24 @@ def _request_body(op: Operation, api: Api) -> dict[str, Any] | None:
             items = schema_of(p.type.items)
         schema: dict[str, Any] = {"type": "array", "items": items}
     elif body:
-        props = {}
-        for p in body:
-            props[p.name] = (
-                {"$ref": f"#/components/schemas/{p.typed_name}"}
-                if p.typed_name
-                else schema_of(p.type)
-            )
+        # Inline, with every rule the client checks (nested objects and enums included).
+        props = {p.name: schema_of(p.type) for p in body}
         schema = {"type": "object", "properties": props}
+        if op.body_closed:
+            schema["additionalProperties"] = False
         required = [p.name for p in body if p.required]
         if required:
             schema["required"] = required
     else:
         return None
     return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_PLAIN: dict[str, dict[str, Any]] = {
+    "strings": {"type": "array", "items": {"type": "string"}},
+    "string_map": {"type": "object", "additionalProperties": {"type": "string"}},
+    "json": {},
+}
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -124,7 +141,11 @@ def _responses(op: Operation, api: Api) -> dict[str, Any]:
             if r.shape == "one_or_many":
                 # The spec declares one object but describes a list: either is a valid answer.
                 schema = {"oneOf": [schema, {"type": "array", "items": schema}]}
+            elif r.shape == "list":
+                schema = {"type": "array", "items": schema}
             entry["content"] = {"application/json": {"schema": schema}}
+        elif r.shape in _PLAIN:
+            entry["content"] = {"application/json": {"schema": _PLAIN[r.shape]}}
         out[str(r.status)] = entry
     for status, text in op.errors:
         out[str(status)] = _error_response(text)

@@ -98,6 +98,11 @@ def parse_seed(text: str) -> str | int | None:
 @click.option(
     "--fault-seed", type=int, default=0, show_default=True, help="Seed of the random fault choices."
 )
+@click.option(
+    "--flat-errors",
+    is_flag=True,
+    help='Answer errors as {"name", "details"} instead of {"error": {"name", "details"}}.',
+)
 def serve_fake(
     host: str,
     port: int,
@@ -112,6 +117,7 @@ def serve_fake(
     reset_rate: float,
     apply_then_drop_rate: float,
     fault_seed: int,
+    flat_errors: bool,
 ) -> int:
     """Serve all 84 operations of the API on HTTP, with an in-memory organisation and the
     faults you ask for. Prints the base URL and the key to use, then runs until Ctrl-C."""
@@ -126,6 +132,7 @@ def serve_fake(
         error_rate=error_rate,
         reset_rate=reset_rate,
         apply_then_drop_rate=apply_then_drop_rate,
+        flat_errors=flat_errors,
         seed=fault_seed,
     )
 
