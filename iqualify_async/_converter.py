@@ -377,14 +377,17 @@ converter.register_unstructure_hook_factory(_is_model, _model_unstructure)
 converter.register_unstructure_hook_factory(_is_input, _input_unstructure)
 
 
-def _decode_error(
-    exc: Exception, status: int, data: Any, cls_name: str, method: str, path: str, where: str = ""
-) -> ResponseDecodeError:
+def _problem(exc: Exception) -> str:
+    """What a structure error says, as text: the error itself is not kept (see :func:`decode`)."""
     if isinstance(exc, FieldError):
         field = exc.path.lstrip(".")
-        detail = f"field {field!r}: {exc.problem}" if field else exc.problem
-    else:
-        detail = str(exc)
+        return f"field {field!r}: {exc.problem}" if field else exc.problem
+    return str(exc)
+
+
+def _decode_error(
+    detail: str, status: int, data: Any, cls_name: str, method: str, path: str, where: str = ""
+) -> ResponseDecodeError:
     return ResponseDecodeError(
         f"response{where} is not a valid {cls_name} ({detail})",
         status=status,
@@ -396,17 +399,20 @@ def _decode_error(
 
 def decode(status: int, data: Any, cls: type[T], method: str, path: str) -> T:
     """Build ``cls`` from a decoded JSON body, or raise :class:`ResponseDecodeError`."""
+    # The error is raised outside the ``except`` block, so that nothing is chained to it
+    # (``from None`` would only hide the context): the structure error holds parts of the body.
     try:
         return converter.structure(data, cls)
     except Exception as exc:
-        raise _decode_error(exc, status, data, cls.__name__, method, path) from None
+        detail = _problem(exc)
+    raise _decode_error(detail, status, data, cls.__name__, method, path)
 
 
 def decode_list(status: int, data: Any, cls: type[T], method: str, path: str) -> list[T]:
     """Build a list of ``cls`` from a JSON array of objects."""
     if not isinstance(data, list):
-        exc = FieldError("", f"expected a JSON array, got {_json_kind(data)}")
-        raise _decode_error(exc, status, data, f"list of {cls.__name__}", method, path)
+        detail = f"expected a JSON array, got {_json_kind(data)}"
+        raise _decode_error(detail, status, data, f"list of {cls.__name__}", method, path)
     structure = converter.get_structure_hook(cls)
     try:
         return [structure(item, cls) for item in data]
@@ -416,8 +422,11 @@ def decode_list(status: int, data: Any, cls: type[T], method: str, path: str) ->
         try:
             structure(item, cls)
         except Exception as exc:
-            where = f" item {index}"
-            raise _decode_error(exc, status, item, cls.__name__, method, path, where) from None
+            detail = _problem(exc)
+        else:
+            continue
+        where = f" item {index}"
+        raise _decode_error(detail, status, item, cls.__name__, method, path, where)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

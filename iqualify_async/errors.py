@@ -158,6 +158,19 @@ class ResponseDecodeError(IQualifyError):
         self.method = method
         self.url = url
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"status": self.status, "snippet": self.snippet, "method": self.method}
+        return (_rebuild_decode_error, (type(self), self.args[0], {**kwargs, "url": self.url}))
+
+
+def _rebuild_decode_error(
+    cls: type[ResponseDecodeError], text: str, kwargs: dict[str, Any]
+) -> ResponseDecodeError:
+    error = cls.__new__(cls)
+    ResponseDecodeError.__init__(error, "", **kwargs)
+    error.args = (text,)
+    return error
+
 
 class APIConnectionError(IQualifyError):
     """No answer was received: connection refused, reset, DNS failure, ...

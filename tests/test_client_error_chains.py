@@ -129,3 +129,77 @@ async def test_no_cause_or_context_carries_the_key(
             await iq.request("POST", "/things", json={"a": 1})
     for error in (info.value, write_info.value):
         assert_no_key_anywhere(error)
+
+
+BODY_TEXT = "body-text-9f1c"
+"""Text only the answer body holds: it may be in the error's snippet, never in what it chains."""
+
+
+def _json_answer(body: str) -> Answer:
+    data = body.encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}"
+    return lambda auth: head.encode() + b"\r\n\r\n" + data
+
+
+ILL_TYPED: dict[str, tuple[str, Callable[[Client], Awaitable[object]]]] = {
+    "model": (
+        f'{{"id": "u1", "email": "a@example.com", "lastAccessAt": "{BODY_TEXT}"}}',
+        lambda iq: iq.users.get("a@example.com"),
+    ),
+    "nested model": (
+        f'{{"id": "u1", "email": "a@example.com", "profile": {{"displayName": ["{BODY_TEXT}"]}}}}',
+        lambda iq: iq.users.get("a@example.com"),
+    ),
+    "list item": (
+        f'[{{"title": "b1"}}, {{"title": ["{BODY_TEXT}"]}}]',
+        lambda iq: iq.users.list_badges("a@example.com"),
+    ),
+    "add-users item": (
+        f'[{{"email": "a@example.com", "isMarker": "{BODY_TEXT}"}}]',
+        lambda iq: iq.offerings.users.add("o1", [{"email": "a@example.com"}]),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ILL_TYPED))
+async def test_a_decode_error_chains_nothing_from_the_body(
+    raw_server: Callable[[Answer], Awaitable[str]], case: str
+) -> None:
+    body, call = ILL_TYPED[case]
+    base_url = await raw_server(_json_answer(body))
+    async with Client(
+        api_key=API_KEY, base_url=base_url, auth_scheme="Bearer", retry=RetryPolicy(max_retries=0)
+    ) as iq:
+        with pytest.raises(ResponseDecodeError) as info:
+            await call(iq)
+    error = info.value
+    assert error.__cause__ is None and error.__context__ is None
+    for linked in chain(error)[1:]:  # nothing is linked; should anything be, it holds no body
+        assert BODY_TEXT not in repr(linked) and BODY_TEXT not in str(linked)
+    assert_no_key_anywhere(error)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is ResponseDecodeError
+    assert (str(copy), copy.snippet, copy.status, copy.url) == (
+        str(error),
+        error.snippet,
+        error.status,
+        error.url,
+    )
+    assert copy.__context__ is None
+
+
+async def test_command_line_preflight_errors_chain_no_api_error() -> None:
+    from iqualify_async.cli.errors import CommandError
+    from iqualify_async.cli.people_job import preflight
+    from iqualify_async.testing import FakeIQualify
+
+    key = "preflight-key-0123456789"
+    async with FakeIQualify(key, seed="demo") as fake:
+        async with Client(api_key=key, base_url=fake.base_url) as iq:
+            with pytest.raises(CommandError) as missing:
+                await preflight(iq, ["no-such-offering"])
+        async with Client(api_key="wrong-key-0123456789", base_url=fake.base_url) as iq:
+            with pytest.raises(CommandError) as refused:
+                await preflight(iq, [])
+    for error in (missing.value, refused.value):
+        assert error.__context__ is None and error.__cause__ is None

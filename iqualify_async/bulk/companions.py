@@ -170,10 +170,11 @@ def _job(
         try:
             await write(email)
         except APIError as exc:
-            if exc.name == done_when:
-                raise Skip(done_reason) from None
-            raise
-        return "done"
+            if exc.name != done_when:
+                raise
+        else:
+            return "done"
+        raise Skip(done_reason)  # outside the ``except``: the API error is not chained to it
 
     verify = None
     if members is not None:

@@ -203,16 +203,24 @@ async def preflight(iq: Client, offerings: Sequence[str]) -> None:
     """One cheap read for the key, one per offering: a wrong one is one line, nothing sent."""
     from ..errors import AuthenticationError, NotFoundError, PermissionDeniedError
 
+    # Errors are raised outside the ``except`` blocks: nothing that holds an answer's body is
+    # chained to them.
+    refused = ""
     try:
         await iq.org.get()
     except (AuthenticationError, PermissionDeniedError) as exc:
-        raise CommandError(f"the API key was refused: {exc}") from None
+        refused = str(exc)
+    if refused:
+        raise CommandError(f"the API key was refused: {refused}")
 
     async def exists(offering_id: str) -> None:
         try:
             await iq.offerings.get(offering_id)
         except NotFoundError:
-            raise CommandError(f"offering {offering_id!r} not found") from None
+            pass
+        else:
+            return
+        raise CommandError(f"offering {offering_id!r} not found")
 
     for offering_id in dict.fromkeys(offerings):
         await exists(offering_id)
