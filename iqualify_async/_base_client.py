@@ -21,6 +21,7 @@ from yarl import URL
 from . import _json
 from ._config import resolve_api_key, resolve_base_url
 from ._deadline import CallDeadline
+from ._error_envelope import read_error
 from ._paths import render_path
 from ._ratelimit import DEFAULT_RATE_LIMIT, AdaptiveLimiter, RateLimit
 from ._redact import REDACTED, redact
@@ -159,16 +160,12 @@ def _query_items(params: Mapping[str, object]) -> list[tuple[str, str]]:
 
 
 def _error_fields(body: Any) -> tuple[str | None, Any]:
-    """Error name and details from ``{"error": {"name", "details"}}`` or flat ``{"name", "details"}``."""
-    if not isinstance(body, dict):
+    """Error name and details of an error answer (see :func:`read_error`); a body that is no
+    envelope gives no name, and its text (if it is text) as the details."""
+    fields = read_error(body)
+    if fields is None:
         return None, body if isinstance(body, str) and body else None
-    inner = body.get("error")
-    source = inner if isinstance(inner, dict) else body
-    name = source.get("name")
-    details = source.get("details", source.get("message"))
-    if details is None and isinstance(inner, str):
-        details = inner
-    return (name if isinstance(name, str) else None), details
+    return fields
 
 
 class BaseClient:

@@ -15,6 +15,7 @@ import attrs
 
 from ._base_client import RawResponse
 from ._converter import converter, decode, wire_name
+from ._error_envelope import read_error
 from .errors import ParameterError, ResponseDecodeError
 from .types.models import OfferingUserAdded
 from .types.params import OfferingUserInput
@@ -81,15 +82,12 @@ class AddUsersResult:
 
 
 def _error_of(item: Mapping[str, Any]) -> ErrorDetail | None:
-    """The error an item reports, accepting ``{"error": {...}}`` and flat ``{"name", "details"}``."""
-    inner = item.get("error")
-    if isinstance(inner, Mapping):
-        return ErrorDetail(inner.get("name"), inner.get("details"), item)
-    if isinstance(inner, str):
-        return ErrorDetail(inner, item.get("details"), item)
-    if "name" in item and "email" not in item:
-        return ErrorDetail(item.get("name"), item.get("details"), item)
-    return None
+    """The error an item reports (either envelope shape, see :func:`read_error`), or ``None``
+    for a success: an item naming an ``email`` and no ``error``."""
+    if "email" in item and "error" not in item:
+        return None
+    fields = read_error(item)
+    return None if fields is None else ErrorDetail(*fields, raw=item)
 
 
 def add_users_result(
