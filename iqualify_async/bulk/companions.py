@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from .._types import UNSET, Unset
-from ..errors import AmbiguousWriteError, APIConnectionError, APIError
+from ..errors import APIError
+from .batcher import MicroBatcher
 from .engine import Job, run
 from .journal import Journal
 from .outcome import Skip
@@ -39,85 +40,6 @@ __all__ = [
 
 JournalArg = Journal | str | os.PathLike[str] | None
 DEFAULT_BATCH_SIZE = 50
-
-
-class _Gather:
-    """Joins single-email writes that arrive together into list requests.
-
-    The first caller of a batch waits until it is full or nobody has joined for two turns of
-    the event loop, then sends it once one of ``concurrency`` request slots is free; every
-    caller gets the batch's answer. When the API refuses the whole batch with one client
-    error, each email is sent alone for its own answer.
-    """
-
-    def __init__(
-        self,
-        send: Callable[[list[str]], Awaitable[object]],
-        *,
-        size: int,
-        concurrency: int,
-        url: str,
-    ) -> None:
-        self._send = send
-        self._url = url
-        self._size = size
-        self._slots = asyncio.Semaphore(concurrency)
-        self._open: list[tuple[str, asyncio.Future[None]]] | None = None
-
-    async def __call__(self, email: str) -> None:
-        future = asyncio.get_running_loop().create_future()
-        if self._open is not None:
-            self._open.append((email, future))
-            if len(self._open) >= self._size:
-                self._open = None  # full: its leader sends it
-            await future
-            return
-        batch = self._open = [(email, future)]
-        try:
-            size = quiet = 0
-            while self._open is batch and quiet < 2:
-                quiet = quiet + 1 if len(batch) == size else 0
-                size = len(batch)
-                await asyncio.sleep(0)
-            async with self._slots:
-                if self._open is batch:
-                    self._open = None
-                await self._answer(batch)
-        except asyncio.CancelledError:
-            if self._open is batch:
-                self._open = None
-            # The others cannot tell whether their write was applied: the job checks them.
-            cut = APIConnectionError(
-                "the batch's sender was cancelled", method="POST", url=self._url
-            )
-            for _, other in batch[1:]:
-                if not other.done():
-                    other.set_exception(AmbiguousWriteError(cut))
-            raise
-        await future
-
-    async def _answer(self, batch: list[tuple[str, asyncio.Future[None]]]) -> None:
-        try:
-            await self._send([email for email, _ in batch])
-        except APIError as exc:
-            if len(batch) > 1 and 400 <= exc.status < 500 and exc.status not in (401, 403):
-                await asyncio.gather(*(self._answer([one]) for one in batch))
-                return
-            _settle(batch, exc)
-        except Exception as exc:
-            _settle(batch, exc)
-        else:
-            _settle(batch, None)
-
-
-def _settle(batch: list[tuple[str, asyncio.Future[None]]], error: Exception | None) -> None:
-    for _, future in batch:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
 
 
 def _emails(people: Iterable[object]) -> list[str]:
@@ -350,6 +272,23 @@ def add_to_channel(
     )
 
 
+def _marker_batcher(
+    iq: Client, offering_id: str, marker_email: str, batch_size: int, concurrency: int
+) -> MicroBatcher[str, None]:
+    """Learners' emails put on a marker's list together, one request per batch."""
+
+    async def assign(_: str, emails: list[str]) -> list[None]:
+        await iq.offerings.markers.add_learners(offering_id, marker_email, emails)
+        return [None] * len(emails)
+
+    return MicroBatcher(
+        assign,
+        size=batch_size,
+        concurrency=concurrency,
+        url=lambda _: f"/offerings/{offering_id}/users/{marker_email}/marks",
+    )
+
+
 def assign_to_marker(
     iq: Client,
     offering_id: str,
@@ -366,24 +305,23 @@ def assign_to_marker(
 ) -> Job[str, str]:
     """Put each learner on the marker's list (adding twice is harmless: the list is a set).
 
-    Up to ``batch_size`` learners go in one request, ``concurrency`` requests at a time; a
-    learner the API refuses is reported failed with its own error.
+    Up to ``batch_size`` learners go in one request, ``concurrency`` requests at a time, on the
+    micro-batcher enrolment uses (:mod:`iqualify_async.bulk.batcher`): a batch refused as a whole
+    is sent again learner by learner, so a learner the API refuses is reported failed with its
+    own error.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
 
-    async def assign(emails: list[str]) -> None:
-        await iq.offerings.markers.add_learners(offering_id, marker_email, emails)
+    batcher = _marker_batcher(iq, offering_id, marker_email, batch_size, concurrency)
+
+    async def add(email: str) -> None:
+        await batcher.add("", email)
 
     return _job(
-        _Gather(
-            assign,
-            size=batch_size,
-            concurrency=concurrency,
-            url=f"/offerings/{offering_id}/users/{marker_email}/marks",
-        ),
+        add,
         _emails(learners),
         done_when="ObjectExistsError",
         done_reason="already assigned",

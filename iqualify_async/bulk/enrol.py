@@ -22,6 +22,7 @@ from .._types import UNSET, Unset
 from ..errors import APIConnectionError, APIError, NotFoundError, ServerError
 from ..types.models import OfferingMember
 from ..types.params import OfferingUserInput, UserMetadataInput
+from .batcher import MicroBatcher
 from .engine import Job, run
 from .journal import Journal
 from .outcome import Skipped
@@ -150,107 +151,23 @@ def _transient(task: asyncio.Task[None]) -> bool:
     return error is not None and not (isinstance(error, APIError) and error.status < 500)
 
 
-@attrs.define
-class _Waiting:
-    item: Enrolment
-    future: asyncio.Future[AddUserOutcome]
-
-
 class _Batcher:
-    """Groups people bound for the same offering into one request.
-
-    A batch is sent when it holds ``batch_size`` people, or when no more people have joined it
-    for two turns of the event loop; at most ``concurrency`` requests are in flight. A batch
-    filled while a request slot is free is sent by the task that filled it, with no task or
-    loop turn in between (with ``batch_size=1`` every request goes this way). Otherwise the
-    offering's flush task sends it; while it waits for a free slot, it keeps filling.
-    """
+    """Sends enrolments bound for the same offering together, on the shared
+    :class:`~iqualify_async.bulk.batcher.MicroBatcher` (its split rule included): one
+    ``POST /offerings/{offeringId}/users`` per batch, each person getting their answer item."""
 
     def __init__(self, iq: Client, *, batch_size: int, concurrency: int, send_invite: bool | None):
         self._iq = iq
-        self._batch_size = batch_size
-        self._slots = asyncio.Semaphore(concurrency)
         self._send_invite = send_invite
-        self._open: dict[str, list[_Waiting]] = {}
-        self._flushers: dict[str, asyncio.Task[None]] = {}
-        self._sending: set[asyncio.Task[None]] = set()
-        self.batches = 0
+        self._batcher: MicroBatcher[Enrolment, AddUserOutcome] = MicroBatcher(
+            self._send,
+            size=batch_size,
+            concurrency=concurrency,
+            url=lambda offering_id: f"/offerings/{offering_id}/users",
+        )
 
     async def add(self, item: Enrolment) -> AddUserOutcome:
-        future: asyncio.Future[AddUserOutcome] = asyncio.get_running_loop().create_future()
-        waiting = _Waiting(item, future)
-        offering_id = item.offering_id
-        queue = self._open.setdefault(offering_id, [])
-        queue.append(waiting)
-        try:
-            if len(queue) >= self._batch_size and not self._slots.locked():
-                await self._send_now(offering_id, queue, waiting)
-            elif offering_id not in self._flushers:
-                self._flushers[offering_id] = asyncio.ensure_future(self._flush(offering_id))
-            return await future
-        except asyncio.CancelledError:
-            queue = self._open.get(item.offering_id, [])
-            if waiting in queue:
-                queue.remove(waiting)
-            if not any(not w.future.done() for q in self._open.values() for w in q):
-                self.close()
-            raise
-
-    async def _send_now(self, offering_id: str, queue: list[_Waiting], own: _Waiting) -> None:
-        """Send the full batch at the head of ``queue`` from the calling task.
-
-        The caller has checked that a slot is free, so taking it does not suspend. Should the
-        caller be cancelled mid-request, the others in its batch learn that their write is
-        uncertain (they look before sending again) rather than waiting for ever.
-        """
-        batch = [w for w in queue[: self._batch_size] if not w.future.done()]
-        del queue[: self._batch_size]
-        if not queue and offering_id not in self._flushers:  # a flusher holds on to its queue
-            del self._open[offering_id]
-        await self._slots.acquire()
-        try:
-            await self._send(offering_id, batch)
-        except asyncio.CancelledError:
-            _fail(
-                [w for w in batch if w is not own],
-                APIConnectionError(
-                    "the request carrying this person was cancelled",
-                    method="POST",
-                    url=f"/offerings/{offering_id}/users",
-                    request_sent=None,
-                ),
-            )
-            raise
-
-    def close(self) -> None:
-        """Cancel every flush and send still running (the job was cancelled)."""
-        for task in [*self._flushers.values(), *self._sending]:
-            task.cancel()
-
-    async def _flush(self, offering_id: str) -> None:
-        try:
-            queue = self._open[offering_id]
-            while queue:
-                size = -1
-                quiet = 0
-                while len(queue) < self._batch_size and quiet < 2:
-                    quiet = quiet + 1 if len(queue) == size else 0
-                    size = len(queue)
-                    await asyncio.sleep(0)
-                await self._slots.acquire()
-                batch = queue[: self._batch_size]
-                del queue[: self._batch_size]
-                batch = [w for w in batch if not w.future.done()]
-                if not batch:
-                    self._slots.release()
-                    continue
-                task = asyncio.ensure_future(self._send(offering_id, batch))
-                self._sending.add(task)
-                task.add_done_callback(self._sending.discard)
-        finally:
-            del self._flushers[offering_id]
-            if self._open.get(offering_id) == []:
-                del self._open[offering_id]
+        return await self._batcher.add(item.offering_id, item)
 
     def _input(self, item: Enrolment) -> OfferingUserInput:
         person = item.person
@@ -269,44 +186,9 @@ class _Batcher:
             send_invite=UNSET if self._send_invite is None else self._send_invite,
         )
 
-    async def _send(self, offering_id: str, batch: list[_Waiting]) -> None:
-        try:
-            self.batches += 1
-            try:
-                result = await self._iq.offerings.users.add(
-                    offering_id, [self._input(w.item) for w in batch]
-                )
-            except APIError as exc:
-                if len(batch) > 1 and 400 <= exc.status < 500 and exc.status not in (401, 403, 404):
-                    # The whole batch was refused with one error: find each person's own answer.
-                    await asyncio.gather(*(self._send_alone(offering_id, w) for w in batch))
-                    return
-                _fail(batch, exc)
-                return
-            except Exception as exc:
-                _fail(batch, exc)
-                return
-            for waiting, outcome in zip(batch, result.items, strict=True):
-                if not waiting.future.done():
-                    waiting.future.set_result(outcome)
-        finally:
-            self._slots.release()
-
-    async def _send_alone(self, offering_id: str, waiting: _Waiting) -> None:
-        try:
-            self.batches += 1
-            result = await self._iq.offerings.users.add(offering_id, [self._input(waiting.item)])
-        except Exception as exc:
-            _fail([waiting], exc)
-            return
-        if not waiting.future.done():
-            waiting.future.set_result(result.items[0])
-
-
-def _fail(batch: Iterable[_Waiting], exc: Exception) -> None:
-    for waiting in batch:
-        if not waiting.future.done():
-            waiting.future.set_exception(exc)
+    async def _send(self, offering_id: str, items: list[Enrolment]) -> Sequence[AddUserOutcome]:
+        result = await self._iq.offerings.users.add(offering_id, [self._input(i) for i in items])
+        return result.items
 
 
 def _uncertain(exc: BaseException) -> bool:
