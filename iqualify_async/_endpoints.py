@@ -142,7 +142,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint('GET', '/org', 'org', 'org.get', 'Gets the current organisation', (), 200, 'Org', None, (401, 403, 404)),
     Endpoint('GET', '/users/{userEmail}', 'users', 'users.get', 'Find user by email', (_USER_EMAIL,), 200, 'User', None, (400, 401, 403, 404)),
     Endpoint('PATCH', '/users/{userEmail}', 'users', 'users.update', 'Update user', (_USER_EMAIL, _FIRST_NAME, _LAST_NAME, Param('email', 'email', 'body', False, 'str(email)'), _PERSON_ID, _PROFILE, _METADATA_2, _SEND_INVITE), 200, 'User', 'object', (400, 401, 403, 404)),
-    Endpoint('PUT', '/users/{userEmail}/suspend', 'users', 'users.suspend', 'Suspend user', (_USER_EMAIL, Param('suspended', 'suspended', 'body', False, 'bool')), 204, None, 'object', (400, 401, 403, 404)),
+    Endpoint('PUT', '/users/{userEmail}/suspend', 'users', 'users.suspend', 'Suspend user', (_USER_EMAIL,), 204, None, 'object', (400, 401, 403, 404), fixed=(('suspended', True),)),
     Endpoint('GET', '/users/{userEmail}/offerings', 'users', 'users.offerings.list', "Find user's offerings", (_USER_EMAIL,), 200, 'list[Offering]', None, (400, 401, 403, 404)),
     Endpoint('POST', '/users/{userEmail}/offerings', 'users', 'users.offerings.add', 'Adds the user to the specified offerings as a learner', (_USER_EMAIL, Param('offering_ids', 'offering_ids', 'body', True, '[str]', 'ids of the offerings to enrol the user in as a learner')), 200, 'list[Offering]', 'array', (400, 401, 403, 404)),
     Endpoint('GET', '/users/{userEmail}/offerings/{offeringId}/progress', 'users', 'users.progress.in_offering', "Find learner's progress in a specified offering", (_USER_EMAIL, _OFFERING_ID), 200, 'OfferingProgress', None, (400, 401, 403, 404)),
@@ -154,7 +154,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint('POST', '/users/{userEmail}/invite-email', 'users', 'users.resend_invite', 'Resend invitation email', (_USER_EMAIL,), 204, None, None, (401, 403, 404)),
     Endpoint('POST', '/users', 'users', 'users.create', 'Add new user', (_FIRST_NAME, _LAST_NAME, _EMAIL, _PERSON_ID, _PROFILE, _METADATA_2, _SEND_INVITE), 201, 'User', 'object', (400, 401, 403, 404)),
 )
+
+# Methods sending an operation of ``ENDPOINTS`` with other fixed body values.
+SHORTCUTS: dict[str, Endpoint] = {
+    'users.unsuspend': Endpoint('PUT', '/users/{userEmail}/suspend', 'users', 'users.unsuspend', 'Unsuspend user (lift the suspension).', (_USER_EMAIL,), 204, None, 'object', (400, 401, 403, 404), fixed=(('suspended', False),)),
+}
 # fmt: on
 
 
-__all__ = ["ENDPOINTS", "Endpoint", "Param"]
+__all__ = ["ENDPOINTS", "SHORTCUTS", "Endpoint", "Param"]

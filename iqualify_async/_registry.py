@@ -35,6 +35,8 @@ class Endpoint:
     (a model name, ``"list[Model]"``, ``"list[str]"`` or ``"dict[str, str]"``; ``None`` when
     the JSON is returned as decoded, typed ``JSON``, or nothing is), ``body`` is
     ``"object"``, ``"array"`` or ``None``, and ``errors`` the error statuses the spec lists.
+    ``fixed`` holds the body values the method sends of its own, not taken as arguments
+    (``users.suspend`` sends ``suspended: true``), as (wire name, value) pairs.
     """
 
     method: str
@@ -47,6 +49,7 @@ class Endpoint:
     returns: str | None
     body: str | None
     errors: tuple[int, ...]
+    fixed: tuple[tuple[str, object], ...] = ()
 
 
 __all__ = ["Endpoint", "Param"]

@@ -107,6 +107,8 @@ def call_arguments(ep: Endpoint) -> tuple[list[Any], dict[str, Any], str, dict[s
             body[p.name] = wire
     if ep.body == "object" and body is None:
         body = {}
+    if ep.fixed:  # values the method sends of its own
+        body = {**(body or {}), **dict(ep.fixed)}
     return args, kwargs, path, query, body
 
 

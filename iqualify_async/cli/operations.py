@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._endpoints import ENDPOINTS, Endpoint, Param
+from .._endpoints import ENDPOINTS, SHORTCUTS, Endpoint, Param
 from .errors import CommandError
 
 _TRUE = frozenset({"true", "yes", "1", "on"})
@@ -17,11 +17,18 @@ _FALSE = frozenset({"false", "no", "0", "off"})
 
 
 def find_operation(name: str) -> Endpoint:
-    """The operation whose Python name (``offerings.users.list``) is ``name``."""
+    """The operation whose Python name (``offerings.users.list``) is ``name``.
+
+    Methods sending an operation with other fixed body values (``users.unsuspend``) are
+    found in ``SHORTCUTS``.
+    """
     for endpoint in ENDPOINTS:
         if endpoint.attr == name:
             return endpoint
-    raise CommandError(f"unknown operation {name!r}{_suggest(name, [e.attr for e in ENDPOINTS])}")
+    if name in SHORTCUTS:
+        return SHORTCUTS[name]
+    known = [e.attr for e in ENDPOINTS] + list(SHORTCUTS)
+    raise CommandError(f"unknown operation {name!r}{_suggest(name, known)}")
 
 
 def _suggest(word: str, choices: Sequence[str]) -> str:

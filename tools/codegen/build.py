@@ -349,6 +349,7 @@ def _operation(
     if multi and multi["item"] not in models.defs:
         raise SpecError(f"{ep.method} {ep.path}: unknown multi-status item model")
 
+    fixed = _fixed(ep, info, params)
     names = [p.python_name for p in params]
     if len(set(names)) != len(names):
         raise SpecError(f"{ep.method} {ep.path}: duplicate Python parameter names {names}")
@@ -365,20 +366,31 @@ def _operation(
         multi["result"] if multi else None,
         oa.description(ep.method, ep.path),
         body_schema.get("additionalProperties") is False,
-        _shortcuts(ep, info, params),
+        tuple(fixed.items()),
+        _shortcuts(ep, info, fixed),
     )
 
 
+def _fixed(ep: lap.LapEndpoint, info: dict[str, Any], params: list[Param]) -> dict[str, object]:
+    """Body arguments the method sends with its own value instead of taking them."""
+    fixed: dict[str, object] = dict(info.get("fixed", {}))
+    body = {p.python_name for p in params if p.location == "body"}
+    if set(fixed) - body:
+        raise SpecError(f"{ep.method} {ep.path}: `fixed` names no body argument: {sorted(fixed)}")
+    return fixed
+
+
 def _shortcuts(
-    ep: lap.LapEndpoint, info: dict[str, Any], params: list[Param]
-) -> tuple[tuple[str, tuple[tuple[str, object], ...]], ...]:
+    ep: lap.LapEndpoint, info: dict[str, Any], fixed: dict[str, object]
+) -> tuple[tuple[str, tuple[tuple[str, object], ...], str], ...]:
+    """Sibling methods sending other values of the ``fixed`` arguments (``users.unsuspend``)."""
     out = []
-    for name, fixed in info.get("shortcuts", {}).items():
-        free = {p.python_name for p in params if p.location != "path"} - set(fixed)
-        unknown = set(fixed) - {p.python_name for p in params}
-        if free or unknown:
+    for name, entry in info.get("shortcuts", {}).items():
+        values = entry.get("fixed", {})
+        if set(values) != set(fixed) or not entry.get("summary"):
             raise SpecError(
-                f"{ep.method} {ep.path}: shortcut {name!r} must fix every non-path argument"
+                f"{ep.method} {ep.path}: shortcut {name!r} must give a `summary` and a value "
+                f"for each `fixed` argument ({sorted(fixed)})"
             )
-        out.append((name, tuple(fixed.items())))
+        out.append((name, tuple(values.items()), str(entry["summary"])))
     return tuple(out)

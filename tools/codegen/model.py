@@ -80,8 +80,18 @@ class Operation:
     multi_status: str | None = None  # result type name when the API may answer 207
     description: str | None = None  # the OpenAPI operation's description
     body_closed: bool = False  # the object body is ``additionalProperties: false``
-    # Extra methods calling this one with some arguments fixed: (name, {python_name: value}).
-    shortcuts: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+    # Body arguments sent with a value of the method's own, not taken as arguments:
+    # (python_name, value). The parameters stay in ``params`` (they are the wire's).
+    fixed: tuple[tuple[str, object], ...] = ()
+    # Sibling methods of the same operation sending other ``fixed`` values:
+    # (name, ((python_name, value), ...), summary).
+    shortcuts: tuple[tuple[str, tuple[tuple[str, object], ...], str], ...] = ()
+
+    @property
+    def arguments(self) -> tuple[Param, ...]:
+        """The method's arguments: ``params`` less those ``fixed``."""
+        fixed = {name for name, _ in self.fixed}
+        return tuple(p for p in self.params if p.python_name not in fixed)
 
     @property
     def resource(self) -> str:

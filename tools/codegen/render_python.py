@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import keyword
+from dataclasses import replace
 
 from .build import snake
 from .model import Api, FieldDef, Operation, Param, TypeRef
@@ -368,8 +370,8 @@ def _pattern_const(p: Param) -> str:
 def _signature(op: Operation) -> list[str]:
     lines = ["        self,"]
     # Path parameters, and an array body (the whole payload), are positional-or-keyword.
-    path = [p for p in op.params if p.location == "path" or op.body_kind == "array"]
-    other = [p for p in op.params if p not in path]
+    path = [p for p in op.arguments if p.location == "path" or op.body_kind == "array"]
+    other = [p for p in op.arguments if p not in path]
     for p in path:
         lines.append(f"        {p.python_name}: {param_annotation(p.type, p.typed_name)},")
     lines.append("        *,")
@@ -412,8 +414,13 @@ def _docstring(op: Operation, api: Api) -> list[str]:
     if op.description and _doc_text(op.description) != _doc_text(op.summary):
         lines += _wrap(_doc_text(op.description), i, hanging="")
         lines.append("")
-    lines += [f"{i}``{op.method} {op.path}``", "", f"{i}Args:"]
-    for p in sorted(op.params, key=lambda p: (p.location != "path", not p.required)):
+    lines += [f"{i}``{op.method} {op.path}``", ""]
+    if op.fixed:
+        wire = {p.python_name: p.name for p in op.params}
+        sent = ", ".join(f"``{wire[k]}: {json.dumps(v)}``" for k, v in op.fixed)
+        lines += [f"{i}Sends {sent} in the body.", ""]
+    lines.append(f"{i}Args:")
+    for p in sorted(op.arguments, key=lambda p: (p.location != "path", not p.required)):
         bits = []
         if p.description:
             bits.append(_doc_text(p.description))
@@ -509,11 +516,15 @@ def _method(op: Operation, api: Api) -> list[str]:
         lines.append(f"{i}json_body = {_check_call(p, p.python_name, whole_body=True)}")
         call_args.append("json=json_body")
     elif body:
-        req = [p for p in body if p.required]
-        items = ", ".join(f'"{p.name}": {_check_call(p, p.python_name)}' for p in req)
+        fixed = dict(op.fixed)
+        req = [p for p in body if p.required and p.python_name not in fixed]
+        items = ", ".join(
+            [f'"{p.name}": {fixed[p.python_name]!r}' for p in body if p.python_name in fixed]
+            + [f'"{p.name}": {_check_call(p, p.python_name)}' for p in req]
+        )
         lines.append(f"{i}json_body: dict[str, object] = {{{items}}}")
         for p in body:
-            if not p.required:
+            if not p.required and p.python_name not in fixed:
                 lines.append(f"{i}if not isinstance({p.python_name}, Unset):")
                 lines.append(f'{i}    json_body["{p.name}"] = {_check_call(p, p.python_name)}')
         call_args.append("json=json_body")
@@ -546,32 +557,21 @@ def _method(op: Operation, api: Api) -> list[str]:
     return lines
 
 
-def _shortcut(op: Operation, name: str, fixed: dict[str, object]) -> list[str]:
-    """A method calling ``op``'s with the arguments ``fixed`` (``users.unsuspend``)."""
-    path = [p for p in op.params if p.location == "path"]
-    call = ", ".join(f"{k}={v!r}" for k, v in fixed.items())
-    lines = [f"    async def {name}(", "        self,"]
-    lines += [f"        {p.python_name}: {param_annotation(p.type, p.typed_name)}," for p in path]
-    lines += [
-        "        *,",
-        "        timeout: TimeoutArg = UNSET,",
-        "        extra_headers: Mapping[str, str] | None = None,",
-        "        retry: RetryPolicy | None = None,",
-        "        retry_unsafe: bool = False,",
-        f"    ) -> {_return_annotation(op)}:",
-        f'        """``{op.method_name}(..., {call})``: the same ``{op.method} {op.path}``."""',
-        f"        {'' if _returns(op) == 'None' else 'return '}await self.{op.method_name}(",
+def _siblings(op: Operation) -> list[Operation]:
+    """The methods sending ``op`` with other fixed body values (``users.unsuspend``)."""
+    return [
+        replace(
+            op,
+            attr=f"{op.resource}.{name}",
+            summary=summary,
+            description=None,
+            fixed=fixed,
+            shortcuts=(),
+            # The answer's description is the operation's (e.g. "User suspended").
+            responses=(replace(op.success, description=None), *op.responses[1:]),
+        )
+        for name, fixed, summary in op.shortcuts
     ]
-    lines += [f"            {p.python_name}," for p in path]
-    lines += [
-        f"            {call},",
-        "            timeout=timeout,",
-        "            extra_headers=extra_headers,",
-        "            retry=retry,",
-        "            retry_unsafe=retry_unsafe,",
-        "        )",
-    ]
-    return lines
 
 
 def resource_path(api: Api, attr: str) -> str:
@@ -664,9 +664,9 @@ def render_resource_module(api: Api, attr: str) -> str:
     for op in ops:
         lines.append("")
         lines += _method(op, api)
-        for name, fixed in op.shortcuts:
+        for sibling in _siblings(op):
             lines.append("")
-            lines += _shortcut(op, name, dict(fixed))
+            lines += _method(sibling, api)
     out.append("\n".join(lines))
     out.append(f"\n\n__all__ = [{res.class_name!r}]\n")
     return "\n".join(out)
@@ -739,7 +739,7 @@ def render_endpoints(api: Api) -> str:
         )
     ]
     out.append("from ._registry import Endpoint, Param\n")
-    calls = [_param_call(p) for op in api.operations for p in op.params]
+    calls = [_param_call(p) for op in api.operations for p in op.arguments]
     counts: dict[str, int] = {}
     for call in calls:
         counts[call] = counts.get(call, 0) + 1
@@ -762,18 +762,31 @@ def render_endpoints(api: Api) -> str:
     out.append("#          errors)")
     out.append("# fmt: off")
     out.append("ENDPOINTS: tuple[Endpoint, ...] = (")
-    for op in api.operations:
-        params = [shared.get(c := _param_call(p), c) for p in op.params]
+
+    def row(op: Operation) -> str:
+        params = [shared.get(c := _param_call(p), c) for p in op.arguments]
         params_text = "(" + ", ".join(params) + ("," if len(params) == 1 else "") + ")"
         ret = _returns(op)
         returns = None if ret in ("None", "JSON") else ret
         errors = tuple(s for s, _ in op.errors)
-        out.append(
-            f"    Endpoint({op.method!r}, {op.path!r}, {op.group!r}, {op.attr!r}, "
+        wire = {p.python_name: p.name for p in op.params}
+        fixed = f", fixed={tuple((wire[k], v) for k, v in op.fixed)!r}" if op.fixed else ""
+        return (
+            f"Endpoint({op.method!r}, {op.path!r}, {op.group!r}, {op.attr!r}, "
             f"{op.summary!r}, {params_text}, {op.success.status!r}, {returns!r}, "
-            f"{op.body_kind!r}, {errors!r}),"
+            f"{op.body_kind!r}, {errors!r}{fixed})"
         )
+
+    for op in api.operations:
+        out.append(f"    {row(op)},")
     out.append(")")
+    out.append("")
+    out.append("# Methods sending an operation of ``ENDPOINTS`` with other fixed body values.")
+    out.append("SHORTCUTS: dict[str, Endpoint] = {")
+    for op in api.operations:
+        for sibling in _siblings(op):
+            out.append(f"    {sibling.attr!r}: {row(sibling)},")
+    out.append("}")
     out.append("# fmt: on\n")
-    out.append('\n__all__ = ["ENDPOINTS", "Endpoint", "Param"]\n')
+    out.append('\n__all__ = ["ENDPOINTS", "SHORTCUTS", "Endpoint", "Param"]\n')
     return "\n".join(out)

@@ -184,7 +184,6 @@ class UsersResource:
         self,
         user_email: str,
         *,
-        suspended: bool | Unset | None = UNSET,
         timeout: TimeoutArg = UNSET,
         extra_headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
@@ -196,9 +195,10 @@ class UsersResource:
 
         ``PUT /users/{userEmail}/suspend``
 
+        Sends ``suspended: true`` in the body.
+
         Args:
             user_email: user's email.
-            suspended: Sent as body ``suspended``. ``None`` sends null, which clears the field.
             timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
                 ``Client.request``.
 
@@ -214,9 +214,7 @@ class UsersResource:
             NotFoundError: 404 ObjectNotFoundError: Not Found.
         """
         path_params = {"userEmail": _v.segment(user_email, "user_email", email=True)}
-        json_body: dict[str, object] = {}
-        if not isinstance(suspended, Unset):
-            json_body["suspended"] = _v.boolean(suspended, "suspended", nullable=True)
+        json_body: dict[str, object] = {"suspended": True}
         await self._client.request(
             "PUT",
             "/users/{userEmail}/suspend",
@@ -237,10 +235,35 @@ class UsersResource:
         retry: RetryPolicy | None = None,
         retry_unsafe: bool = False,
     ) -> None:
-        """``suspend(..., suspended=False)``: the same ``PUT /users/{userEmail}/suspend``."""
-        await self.suspend(
-            user_email,
-            suspended=False,
+        """Unsuspend user (lift the suspension).
+
+        ``PUT /users/{userEmail}/suspend``
+
+        Sends ``suspended: false`` in the body.
+
+        Args:
+            user_email: user's email.
+            timeout, extra_headers, retry, retry_unsafe: per-call request options, as for
+                ``Client.request``.
+
+        Returns:
+            None (204).
+
+        Raises:
+            ParameterError: an argument is invalid; nothing was sent.
+            BadRequestError: 400 BadRequestError: Bad Request.
+            AuthenticationError: 401 NotAuthorizedError: No authorization token was found.
+            PermissionDeniedError: 403 AccessDeniedError: You are not allowed to access this
+                resource.
+            NotFoundError: 404 ObjectNotFoundError: Not Found.
+        """
+        path_params = {"userEmail": _v.segment(user_email, "user_email", email=True)}
+        json_body: dict[str, object] = {"suspended": False}
+        await self._client.request(
+            "PUT",
+            "/users/{userEmail}/suspend",
+            path_params=path_params,
+            json=json_body,
             timeout=timeout,
             extra_headers=extra_headers,
             retry=retry,
