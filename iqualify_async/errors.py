@@ -160,14 +160,17 @@ class ResponseDecodeError(IQualifyError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {"status": self.status, "snippet": self.snippet, "method": self.method}
-        return (_rebuild_decode_error, (type(self), self.args[0], {**kwargs, "url": self.url}))
+        kwargs["url"] = self.url
+        return (_rebuild, (type(self), ResponseDecodeError, self.args[0], kwargs))
 
 
-def _rebuild_decode_error(
-    cls: type[ResponseDecodeError], text: str, kwargs: dict[str, Any]
-) -> ResponseDecodeError:
+def _rebuild(
+    cls: type[IQualifyError], base: Any, text: str, kwargs: dict[str, Any]
+) -> IQualifyError:
+    """An error of ``cls`` with ``base``'s attributes from ``kwargs`` and its message ``text``
+    as it was (``base.__init__`` would build the message again from its parts)."""
     error = cls.__new__(cls)
-    ResponseDecodeError.__init__(error, "", **kwargs)
+    base.__init__(error, "", **kwargs)
     error.args = (text,)
     return error
 
@@ -189,16 +192,7 @@ class APIConnectionError(IQualifyError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {"method": self.method, "url": self.url, "request_sent": self.request_sent}
-        return (_rebuild_connection_error, (type(self), self.args[0], kwargs))
-
-
-def _rebuild_connection_error(
-    cls: type[APIConnectionError], text: str, kwargs: dict[str, Any]
-) -> APIConnectionError:
-    error = cls.__new__(cls)
-    APIConnectionError.__init__(error, "", **kwargs)
-    error.args = (text,)
-    return error
+        return (_rebuild, (type(self), APIConnectionError, self.args[0], kwargs))
 
 
 class APITimeoutError(APIConnectionError):
