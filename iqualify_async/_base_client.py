@@ -83,6 +83,8 @@ class RawResponse:
     status: int
     headers: Mapping[str, str] = attrs.field(repr=False)
     data: Any
+    redact: Callable[[str], str] = attrs.field(default=str, eq=False, repr=False)
+    """Hides the client's API key in text taken from ``data`` (for error messages)."""
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -663,7 +665,8 @@ class BaseClient:
             logger.debug("%s %s -> %d in %.1f ms", method, url.path, status, elapsed * 1000)
         if status >= 300:
             raise self._api_error(method, url, status, response_headers, raw)
-        return RawResponse(status, response_headers, self._decode_success(method, url, status, raw))
+        data = self._decode_success(method, url, status, raw)
+        return RawResponse(status, response_headers, data, self._redact)
 
     def _failed(
         self,

@@ -385,19 +385,39 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
+Redact = Callable[[str], str] | None
+"""Hides the API key in text taken from an answer (``RawResponse.redact``); ``None``: as is."""
+
+
 def _decode_error(
-    detail: str, status: int, data: Any, cls_name: str, method: str, path: str, where: str = ""
+    detail: str,
+    status: int,
+    data: Any,
+    cls_name: str,
+    method: str,
+    path: str,
+    where: str = "",
+    redact: Redact = None,
 ) -> ResponseDecodeError:
+    message = f"response{where} is not a valid {cls_name} ({detail})"
+    return _error(message, status, data, method, path, redact)
+
+
+def _error(
+    message: str, status: int, data: Any, method: str, path: str, redact: Redact
+) -> ResponseDecodeError:
+    """A decode error whose message and snippet (taken from the answer) hide the key."""
+    snippet = repr(data)
+    if redact is not None:
+        message, snippet = redact(message), redact(snippet)
     return ResponseDecodeError(
-        f"response{where} is not a valid {cls_name} ({detail})",
-        status=status,
-        snippet=repr(data)[:200],
-        method=method,
-        url=path,
+        message, status=status, snippet=snippet[:200], method=method, url=path
     )
 
 
-def decode(status: int, data: Any, cls: type[T], method: str, path: str) -> T:
+def decode(
+    status: int, data: Any, cls: type[T], method: str, path: str, *, redact: Redact = None
+) -> T:
     """Build ``cls`` from a decoded JSON body, or raise :class:`ResponseDecodeError`."""
     # The error is raised outside the ``except`` block, so that nothing is chained to it
     # (``from None`` would only hide the context): the structure error holds parts of the body.
@@ -405,14 +425,17 @@ def decode(status: int, data: Any, cls: type[T], method: str, path: str) -> T:
         return converter.structure(data, cls)
     except Exception as exc:
         detail = _problem(exc)
-    raise _decode_error(detail, status, data, cls.__name__, method, path)
+    raise _decode_error(detail, status, data, cls.__name__, method, path, redact=redact)
 
 
-def decode_list(status: int, data: Any, cls: type[T], method: str, path: str) -> list[T]:
+def decode_list(
+    status: int, data: Any, cls: type[T], method: str, path: str, *, redact: Redact = None
+) -> list[T]:
     """Build a list of ``cls`` from a JSON array of objects."""
     if not isinstance(data, list):
         detail = f"expected a JSON array, got {_json_kind(data)}"
-        raise _decode_error(detail, status, data, f"list of {cls.__name__}", method, path)
+        name = f"list of {cls.__name__}"
+        raise _decode_error(detail, status, data, name, method, path, redact=redact)
     structure = converter.get_structure_hook(cls)
     try:
         return [structure(item, cls) for item in data]
@@ -426,45 +449,39 @@ def decode_list(status: int, data: Any, cls: type[T], method: str, path: str) ->
         else:
             continue
         where = f" item {index}"
-        raise _decode_error(detail, status, item, cls.__name__, method, path, where)
+        raise _decode_error(detail, status, item, cls.__name__, method, path, where, redact)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def decode_one_or_many(status: int, data: Any, cls: type[T], method: str, path: str) -> list[T]:
+def decode_one_or_many(
+    status: int, data: Any, cls: type[T], method: str, path: str, *, redact: Redact = None
+) -> list[T]:
     """Build a list of ``cls`` from a JSON array of objects, or from one object (one item).
 
     For operations whose spec declares one object but describes a list. Only the fields the
     model names are read: a single object is one item, whatever else it carries (in ``raw``).
     """
     if not isinstance(data, list):
-        return [decode(status, data, cls, method, path)]
-    return decode_list(status, data, cls, method, path)
+        return [decode(status, data, cls, method, path, redact=redact)]
+    return decode_list(status, data, cls, method, path, redact=redact)
 
 
-def decode_strings(status: int, data: Any, method: str, path: str) -> list[str]:
+def decode_strings(
+    status: int, data: Any, method: str, path: str, *, redact: Redact = None
+) -> list[str]:
     """A JSON array of strings, as a list."""
     if isinstance(data, list) and all(x.__class__ is str for x in data):
         return data
-    raise ResponseDecodeError(
-        "response is not a JSON array of strings",
-        status=status,
-        snippet=repr(data)[:200],
-        method=method,
-        url=path,
-    )
+    raise _error("response is not a JSON array of strings", status, data, method, path, redact)
 
 
-def decode_string_map(status: int, data: Any, method: str, path: str) -> dict[str, str]:
+def decode_string_map(
+    status: int, data: Any, method: str, path: str, *, redact: Redact = None
+) -> dict[str, str]:
     """A JSON object whose values are strings, as a dict."""
     if isinstance(data, dict) and all(x.__class__ is str for x in data.values()):
         return data
-    raise ResponseDecodeError(
-        "response is not a JSON object of strings",
-        status=status,
-        snippet=repr(data)[:200],
-        method=method,
-        url=path,
-    )
+    raise _error("response is not a JSON object of strings", status, data, method, path, redact)
 
 
 _TO_DICT: dict[type, Callable[[Any], dict[str, Any]]] = {}

@@ -106,10 +106,11 @@ def add_users_result(
     """
     data = response.data
     if not isinstance(data, list):
+        snippet = response.redact(repr(data))[:200]
         raise ResponseDecodeError(
             "expected a JSON array of per-user results",
             status=response.status,
-            snippet=repr(data)[:200],
+            snippet=snippet,
             method=method,
             url=path,
         )
@@ -122,7 +123,19 @@ def add_users_result(
         if error is not None:
             parsed.append((None, error))
         else:
-            parsed.append((decode(response.status, item, OfferingUserAdded, method, path), None))
+            parsed.append(
+                (
+                    decode(
+                        response.status,
+                        item,
+                        OfferingUserAdded,
+                        method,
+                        path,
+                        redact=response.redact,
+                    ),
+                    None,
+                )
+            )
 
     free: dict[str, list[int]] = {}
     for i, inp in enumerate(inputs):

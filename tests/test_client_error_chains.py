@@ -136,9 +136,14 @@ BODY_TEXT = "body-text-9f1c"
 
 
 def _json_answer(body: str) -> Answer:
-    data = body.encode()
-    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}"
-    return lambda auth: head.encode() + b"\r\n\r\n" + data
+    """A 200 with ``body``, in which ``AUTH`` stands for the Authorization header echoed."""
+
+    def answer(auth: str) -> bytes:
+        data = body.replace("AUTH", auth).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}"
+        return head.encode() + b"\r\n\r\n" + data
+
+    return answer
 
 
 ILL_TYPED: dict[str, tuple[str, Callable[[Client], Awaitable[object]]]] = {
@@ -156,6 +161,30 @@ ILL_TYPED: dict[str, tuple[str, Callable[[Client], Awaitable[object]]]] = {
     ),
     "add-users item": (
         f'[{{"email": "a@example.com", "isMarker": "{BODY_TEXT}"}}]',
+        lambda iq: iq.offerings.users.add("o1", [{"email": "a@example.com"}]),
+    ),
+    "echoed key in a model": (
+        f'{{"id": "u1", "email": "a@example.com", "lastAccessAt": "{BODY_TEXT} AUTH"}}',
+        lambda iq: iq.users.get("a@example.com"),
+    ),
+    "echoed key in a list item": (
+        f'[{{"title": "AUTH"}}, {{"title": ["{BODY_TEXT}", "AUTH"]}}]',
+        lambda iq: iq.users.list_badges("a@example.com"),
+    ),
+    "echoed key in strings": (
+        f'["{BODY_TEXT}", 5, "AUTH"]',
+        lambda iq: iq.offerings.analytics.pulses("o1"),
+    ),
+    "echoed key in a string map": (
+        f'{{"a": "{BODY_TEXT}", "b": 5, "c": "AUTH"}}',
+        lambda iq: iq.course_mappings.list(),
+    ),
+    "echoed key in add-users items": (
+        f'[{{"email": "a@example.com", "isMarker": "{BODY_TEXT} AUTH"}}]',
+        lambda iq: iq.offerings.users.add("o1", [{"email": "a@example.com"}]),
+    ),
+    "echoed key instead of add-users items": (
+        f'{{"echo": "{BODY_TEXT} AUTH"}}',
         lambda iq: iq.offerings.users.add("o1", [{"email": "a@example.com"}]),
     ),
 }
@@ -176,7 +205,9 @@ async def test_a_decode_error_chains_nothing_from_the_body(
     assert error.__cause__ is None and error.__context__ is None
     for linked in chain(error)[1:]:  # nothing is linked; should anything be, it holds no body
         assert BODY_TEXT not in repr(linked) and BODY_TEXT not in str(linked)
-    assert_no_key_anywhere(error)
+    assert_no_key_anywhere(error)  # the error's own message and snippet included
+    if "AUTH" in body:
+        assert "***" in error.snippet
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is ResponseDecodeError
     assert (str(copy), copy.snippet, copy.status, copy.url) == (

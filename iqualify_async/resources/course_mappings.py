@@ -60,7 +60,9 @@ class CourseMappingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode_string_map(response.status, response.data, "GET", "/course-mappings")
+        return decode_string_map(
+            response.status, response.data, "GET", "/course-mappings", redact=response.redact
+        )
 
     async def list_for_external_course(
         self,
@@ -107,6 +109,7 @@ class CourseMappingsResource:
             response.data,
             "GET",
             "/course-mappings/externalcourse/{externalCourseId}",
+            redact=response.redact,
         )
 
     async def list_for_offering(
@@ -150,7 +153,11 @@ class CourseMappingsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_strings(
-            response.status, response.data, "GET", "/course-mappings/{offeringId}"
+            response.status,
+            response.data,
+            "GET",
+            "/course-mappings/{offeringId}",
+            redact=response.redact,
         )
 
     async def add(
@@ -203,6 +210,7 @@ class CourseMappingsResource:
             response.data,
             "PUT",
             "/course-mappings/{offeringId}/{externalCourseId}",
+            redact=response.redact,
         )
 
     async def remove(
@@ -255,6 +263,7 @@ class CourseMappingsResource:
             response.data,
             "DELETE",
             "/course-mappings/{offeringId}/{externalCourseId}",
+            redact=response.redact,
         )
 
 

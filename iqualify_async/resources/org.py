@@ -53,7 +53,7 @@ class OrgResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, Org, "GET", "/org")
+        return decode(response.status, response.data, Org, "GET", "/org", redact=response.redact)
 
 
 __all__ = ["OrgResource"]

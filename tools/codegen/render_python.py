@@ -552,7 +552,7 @@ def _method(op: Operation, api: Api) -> list[str]:
         lines.append(f"{i}response = await self._client.request_raw({args})")
         lines.append(
             f"{i}return {decoder}(response.status, response.data, {model}"
-            f'"{op.method}", "{op.path}")'
+            f'"{op.method}", "{op.path}", redact=response.redact)'
         )
     return lines
 

@@ -84,7 +84,9 @@ class CoursesResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode_list(response.status, response.data, CourseSummary, "GET", "/courses")
+        return decode_list(
+            response.status, response.data, CourseSummary, "GET", "/courses", redact=response.redact
+        )
 
     async def get(
         self,
@@ -126,7 +128,14 @@ class CoursesResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, Course, "GET", "/courses/{contentId}")
+        return decode(
+            response.status,
+            response.data,
+            Course,
+            "GET",
+            "/courses/{contentId}",
+            redact=response.redact,
+        )
 
     async def list_activations(
         self,
@@ -170,7 +179,12 @@ class CoursesResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_one_or_many(
-            response.status, response.data, Activation, "GET", "/courses/{contentId}/activations"
+            response.status,
+            response.data,
+            Activation,
+            "GET",
+            "/courses/{contentId}/activations",
+            redact=response.redact,
         )
 
 

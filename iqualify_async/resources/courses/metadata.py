@@ -65,7 +65,12 @@ class CourseMetadataResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Course, "PUT", "/courses/{contentId}/metadata/tags"
+            response.status,
+            response.data,
+            Course,
+            "PUT",
+            "/courses/{contentId}/metadata/tags",
+            redact=response.redact,
         )
 
     async def set_category(
@@ -116,7 +121,12 @@ class CourseMetadataResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Course, "PUT", "/courses/{contentId}/metadata/category"
+            response.status,
+            response.data,
+            Course,
+            "PUT",
+            "/courses/{contentId}/metadata/category",
+            redact=response.redact,
         )
 
     async def set_level(
@@ -167,7 +177,12 @@ class CourseMetadataResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Course, "PUT", "/courses/{contentId}/metadata/level"
+            response.status,
+            response.data,
+            Course,
+            "PUT",
+            "/courses/{contentId}/metadata/level",
+            redact=response.redact,
         )
 
     async def set_topic(
@@ -218,7 +233,12 @@ class CourseMetadataResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Course, "PUT", "/courses/{contentId}/metadata/topic"
+            response.status,
+            response.data,
+            Course,
+            "PUT",
+            "/courses/{contentId}/metadata/topic",
+            redact=response.redact,
         )
 
 

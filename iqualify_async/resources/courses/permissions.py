@@ -92,6 +92,7 @@ class CoursePermissionsResource:
             CoursePermissionUpdate,
             "POST",
             "/courses/{rootContentId}/permissions/{userEmail}",
+            redact=response.redact,
         )
 
     async def list(
@@ -141,6 +142,7 @@ class CoursePermissionsResource:
             CoursePermission,
             "GET",
             "/courses/{contentId}/permissions",
+            redact=response.redact,
         )
 
 

@@ -81,7 +81,11 @@ class OfferingAnalyticsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_strings(
-            response.status, response.data, "GET", "/offerings/{offeringId}/analytics/pulses"
+            response.status,
+            response.data,
+            "GET",
+            "/offerings/{offeringId}/analytics/pulses",
+            redact=response.redact,
         )
 
     async def pulse_responses(
@@ -152,6 +156,7 @@ class OfferingAnalyticsResource:
             PulseResponse,
             "GET",
             "/offerings/{offeringId}/analytics/pulses/responses",
+            redact=response.redact,
         )
 
     async def pulse_responses_by_id(
@@ -206,6 +211,7 @@ class OfferingAnalyticsResource:
             PulseResponse,
             "GET",
             "/offerings/{offeringId}/analytics/pulses/{pulseId}/responses",
+            redact=response.redact,
         )
 
     async def assignment_marks(
@@ -254,6 +260,7 @@ class OfferingAnalyticsResource:
             AssignmentMark,
             "GET",
             "/offerings/{offeringId}/analytics/marks/assignments",
+            redact=response.redact,
         )
 
     async def quiz_marks(
@@ -302,6 +309,7 @@ class OfferingAnalyticsResource:
             QuizMark,
             "GET",
             "/offerings/{offeringId}/analytics/marks/quizzes",
+            redact=response.redact,
         )
 
     async def learners_progress(
@@ -350,6 +358,7 @@ class OfferingAnalyticsResource:
             LearnerCompletion,
             "GET",
             "/offerings/{offeringId}/analytics/learners-progress",
+            redact=response.redact,
         )
 
     async def unit_reactions(
@@ -398,6 +407,7 @@ class OfferingAnalyticsResource:
             UnitReactions,
             "GET",
             "/offerings/{offeringId}/analytics/unit-reactions",
+            redact=response.redact,
         )
 
     async def assignment_submissions(
@@ -447,6 +457,7 @@ class OfferingAnalyticsResource:
             AssignmentMark,
             "GET",
             "/offerings/{offeringId}/analytics/submissions/assignments",
+            redact=response.redact,
         )
 
     async def social_notes(
@@ -495,6 +506,7 @@ class OfferingAnalyticsResource:
             SocialNote,
             "GET",
             "/offerings/{offeringId}/analytics/social-notes",
+            redact=response.redact,
         )
 
     async def activity_responses(
@@ -544,6 +556,7 @@ class OfferingAnalyticsResource:
             ActivityResponse,
             "GET",
             "/offerings/{offeringId}/analytics/activities/responses",
+            redact=response.redact,
         )
 
     async def open_response_submissions(
@@ -599,6 +612,7 @@ class OfferingAnalyticsResource:
             SubmissionMark,
             "GET",
             "/offerings/{offeringId}/analytics/submissions/open-response/{assessmentId}",
+            redact=response.redact,
         )
 
     async def learner_submissions(
@@ -656,6 +670,7 @@ class OfferingAnalyticsResource:
             SubmissionMark,
             "GET",
             "/offerings/{offeringId}/analytics/submissions/{userEmail}/assignments/{assessmentId}",
+            redact=response.redact,
         )
 
     async def channel_posts(
@@ -709,6 +724,7 @@ class OfferingAnalyticsResource:
             ChannelPost,
             "GET",
             "/offerings/{offeringId}/analytics/channels/{channelId}/posts",
+            redact=response.redact,
         )
 
     async def channel_comments(
@@ -763,6 +779,7 @@ class OfferingAnalyticsResource:
             ChannelComment,
             "GET",
             "/offerings/{offeringId}/analytics/channels/{channelId}/comments",
+            redact=response.redact,
         )
 
     async def channel_replies(
@@ -817,6 +834,7 @@ class OfferingAnalyticsResource:
             ChannelComment,
             "GET",
             "/offerings/{offeringId}/analytics/channels/{channelId}/replies",
+            redact=response.redact,
         )
 
 

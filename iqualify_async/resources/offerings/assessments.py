@@ -72,7 +72,12 @@ class OfferingAssessmentsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, Assessment, "GET", "/offerings/{offeringId}/assessments"
+            response.status,
+            response.data,
+            Assessment,
+            "GET",
+            "/offerings/{offeringId}/assessments",
+            redact=response.redact,
         )
 
     async def update(
@@ -149,6 +154,7 @@ class OfferingAssessmentsResource:
             Assessment,
             "PATCH",
             "/offerings/{offeringId}/assessments/{assessmentId}",
+            redact=response.redact,
         )
 
     async def set_learner_due_date(
@@ -312,6 +318,7 @@ class OfferingAssessmentsResource:
             PendingSubmission,
             "GET",
             "/offerings/{offeringId}/learners/pending-submission",
+            redact=response.redact,
         )
 
 

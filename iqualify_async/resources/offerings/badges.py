@@ -58,7 +58,12 @@ class OfferingBadgesResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Badge, "GET", "/offerings/{offeringId}/badges"
+            response.status,
+            response.data,
+            Badge,
+            "GET",
+            "/offerings/{offeringId}/badges",
+            redact=response.redact,
         )
 
     async def award(
@@ -113,6 +118,7 @@ class OfferingBadgesResource:
             AwardedBadge,
             "POST",
             "/offerings/{offeringId}/users/{userEmail}/badges/award",
+            redact=response.redact,
         )
 
 

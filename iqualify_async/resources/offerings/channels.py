@@ -69,7 +69,12 @@ class OfferingChannelsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, Channel, "GET", "/offerings/{offeringId}/channels"
+            response.status,
+            response.data,
+            Channel,
+            "GET",
+            "/offerings/{offeringId}/channels",
+            redact=response.redact,
         )
 
     async def create(
@@ -125,7 +130,12 @@ class OfferingChannelsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Channel, "POST", "/offerings/{offeringId}/channels"
+            response.status,
+            response.data,
+            Channel,
+            "POST",
+            "/offerings/{offeringId}/channels",
+            redact=response.redact,
         )
 
     async def update(
@@ -213,6 +223,7 @@ class OfferingChannelsResource:
             Channel,
             "PATCH",
             "/offerings/{offeringId}/channels/{channelId}",
+            redact=response.redact,
         )
 
     async def add_learner(
@@ -369,6 +380,7 @@ class OfferingChannelsResource:
             ChannelWithLearners,
             "GET",
             "/offerings/{offeringId}/channels/{channelId}/learners",
+            redact=response.redact,
         )
 
 

@@ -70,7 +70,12 @@ class OfferingGroupsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, AssessmentGroup, "GET", "/offerings/{offeringId}/groups"
+            response.status,
+            response.data,
+            AssessmentGroup,
+            "GET",
+            "/offerings/{offeringId}/groups",
+            redact=response.redact,
         )
 
     async def create(
@@ -124,6 +129,7 @@ class OfferingGroupsResource:
             AssessmentGroup,
             "POST",
             "/offerings/{offeringId}/groups",
+            redact=response.redact,
         )
 
     async def list_learners(
@@ -178,6 +184,7 @@ class OfferingGroupsResource:
             User,
             "GET",
             "/offerings/{offeringId}/groups/{groupId}/learners",
+            redact=response.redact,
         )
 
     async def add_learner(
@@ -236,6 +243,7 @@ class OfferingGroupsResource:
             User,
             "POST",
             "/offerings/{offeringId}/groups/{groupId}/learners",
+            redact=response.redact,
         )
 
     async def remove_learner(

@@ -69,6 +69,7 @@ class OfferingMarkersResource:
             MarkedLearner,
             "GET",
             "/offerings/{offeringId}/users/{markerEmail}/marks",
+            redact=response.redact,
         )
 
     async def add_learners(
@@ -128,6 +129,7 @@ class OfferingMarkersResource:
             MarkedLearner,
             "POST",
             "/offerings/{offeringId}/users/{markerEmail}/marks",
+            redact=response.redact,
         )
 
     async def remove_learners(
@@ -187,6 +189,7 @@ class OfferingMarkersResource:
             MarkedLearner,
             "DELETE",
             "/offerings/{offeringId}/users/{markerEmail}/marks",
+            redact=response.redact,
         )
 
 

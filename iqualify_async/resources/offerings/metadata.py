@@ -65,7 +65,12 @@ class OfferingMetadataResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, Offering, "PUT", "/offerings/{offeringId}/metadata/tags"
+            response.status,
+            response.data,
+            Offering,
+            "PUT",
+            "/offerings/{offeringId}/metadata/tags",
+            redact=response.redact,
         )
 
     async def set_category(
@@ -121,6 +126,7 @@ class OfferingMetadataResource:
             Offering,
             "PUT",
             "/offerings/{offeringId}/metadata/category",
+            redact=response.redact,
         )
 
     async def set_topic(
@@ -176,6 +182,7 @@ class OfferingMetadataResource:
             Offering,
             "PUT",
             "/offerings/{offeringId}/metadata/topic",
+            redact=response.redact,
         )
 
     async def set_level(
@@ -231,6 +238,7 @@ class OfferingMetadataResource:
             Offering,
             "PUT",
             "/offerings/{offeringId}/metadata/level",
+            redact=response.redact,
         )
 
 

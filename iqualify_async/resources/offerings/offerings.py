@@ -159,7 +159,9 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode_list(response.status, response.data, Offering, "GET", "/offerings")
+        return decode_list(
+            response.status, response.data, Offering, "GET", "/offerings", redact=response.redact
+        )
 
     async def create(
         self,
@@ -296,7 +298,9 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, Offering, "POST", "/offerings")
+        return decode(
+            response.status, response.data, Offering, "POST", "/offerings", redact=response.redact
+        )
 
     async def summary(
         self,
@@ -351,7 +355,12 @@ class OfferingsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, OfferingSummary, "GET", "/offerings/summary"
+            response.status,
+            response.data,
+            OfferingSummary,
+            "GET",
+            "/offerings/summary",
+            redact=response.redact,
         )
 
     async def list_current(
@@ -389,7 +398,14 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode_list(response.status, response.data, Offering, "GET", "/offerings/current")
+        return decode_list(
+            response.status,
+            response.data,
+            Offering,
+            "GET",
+            "/offerings/current",
+            redact=response.redact,
+        )
 
     async def list_past(
         self,
@@ -426,7 +442,14 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode_list(response.status, response.data, Offering, "GET", "/offerings/past")
+        return decode_list(
+            response.status,
+            response.data,
+            Offering,
+            "GET",
+            "/offerings/past",
+            redact=response.redact,
+        )
 
     async def list_future(
         self,
@@ -464,7 +487,14 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode_list(response.status, response.data, Offering, "GET", "/offerings/future")
+        return decode_list(
+            response.status,
+            response.data,
+            Offering,
+            "GET",
+            "/offerings/future",
+            redact=response.redact,
+        )
 
     async def find_by_info(
         self,
@@ -509,7 +539,12 @@ class OfferingsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, OfferingSummary, "GET", "/offerings/info/{textPattern}"
+            response.status,
+            response.data,
+            OfferingSummary,
+            "GET",
+            "/offerings/info/{textPattern}",
+            redact=response.redact,
         )
 
     async def get(
@@ -552,7 +587,14 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, Offering, "GET", "/offerings/{offeringId}")
+        return decode(
+            response.status,
+            response.data,
+            Offering,
+            "GET",
+            "/offerings/{offeringId}",
+            redact=response.redact,
+        )
 
     async def update(
         self,
@@ -679,7 +721,14 @@ class OfferingsResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, Offering, "PATCH", "/offerings/{offeringId}")
+        return decode(
+            response.status,
+            response.data,
+            Offering,
+            "PATCH",
+            "/offerings/{offeringId}",
+            redact=response.redact,
+        )
 
     async def list_activities(
         self,
@@ -727,6 +776,7 @@ class OfferingsResource:
             OpenResponseActivity,
             "GET",
             "/offerings/{offeringId}/activities/openresponse",
+            redact=response.redact,
         )
 
 

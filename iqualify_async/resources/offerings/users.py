@@ -89,7 +89,12 @@ class OfferingUsersResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, OfferingMember, "GET", "/offerings/{offeringId}/users"
+            response.status,
+            response.data,
+            OfferingMember,
+            "GET",
+            "/offerings/{offeringId}/users",
+            redact=response.redact,
         )
 
     async def add(
@@ -243,6 +248,7 @@ class OfferingUsersResource:
             OpenResponseSubmission,
             "GET",
             "/offerings/{offeringId}/users/{userEmail}/submissions/open-response",
+            redact=response.redact,
         )
 
     async def reset_assessment(

@@ -60,7 +60,12 @@ class UserOfferingsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, Offering, "GET", "/users/{userEmail}/offerings"
+            response.status,
+            response.data,
+            Offering,
+            "GET",
+            "/users/{userEmail}/offerings",
+            redact=response.redact,
         )
 
     async def add(
@@ -110,7 +115,12 @@ class UserOfferingsResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, Offering, "POST", "/users/{userEmail}/offerings"
+            response.status,
+            response.data,
+            Offering,
+            "POST",
+            "/users/{userEmail}/offerings",
+            redact=response.redact,
         )
 
 

@@ -72,6 +72,7 @@ class UserProgressResource:
             OfferingProgress,
             "GET",
             "/users/{userEmail}/offerings/{offeringId}/progress",
+            redact=response.redact,
         )
 
     async def list_all(
@@ -127,7 +128,12 @@ class UserProgressResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, AllLearnersProgress, "GET", "/users/all/progress"
+            response.status,
+            response.data,
+            AllLearnersProgress,
+            "GET",
+            "/users/all/progress",
+            redact=response.redact,
         )
 
     async def get(
@@ -172,7 +178,12 @@ class UserProgressResource:
             retry_unsafe=retry_unsafe,
         )
         return decode(
-            response.status, response.data, LearnerProgress, "GET", "/users/{userEmail}/progress"
+            response.status,
+            response.data,
+            LearnerProgress,
+            "GET",
+            "/users/{userEmail}/progress",
+            redact=response.redact,
         )
 
 

@@ -100,7 +100,14 @@ class UsersResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, User, "GET", "/users/{userEmail}")
+        return decode(
+            response.status,
+            response.data,
+            User,
+            "GET",
+            "/users/{userEmail}",
+            redact=response.redact,
+        )
 
     async def update(
         self,
@@ -178,7 +185,14 @@ class UsersResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, User, "PATCH", "/users/{userEmail}")
+        return decode(
+            response.status,
+            response.data,
+            User,
+            "PATCH",
+            "/users/{userEmail}",
+            redact=response.redact,
+        )
 
     async def suspend(
         self,
@@ -325,6 +339,7 @@ class UsersResource:
             User,
             "POST",
             "/users/{userEmail}/permissions/{permissionName}",
+            redact=response.redact,
         )
 
     async def list_badges(
@@ -369,7 +384,12 @@ class UsersResource:
             retry_unsafe=retry_unsafe,
         )
         return decode_list(
-            response.status, response.data, UserBadge, "GET", "/users/{userEmail}/badges"
+            response.status,
+            response.data,
+            UserBadge,
+            "GET",
+            "/users/{userEmail}/badges",
+            redact=response.redact,
         )
 
     async def transfer(
@@ -543,7 +563,9 @@ class UsersResource:
             retry=retry,
             retry_unsafe=retry_unsafe,
         )
-        return decode(response.status, response.data, User, "POST", "/users")
+        return decode(
+            response.status, response.data, User, "POST", "/users", redact=response.redact
+        )
 
 
 __all__ = ["UsersResource"]
