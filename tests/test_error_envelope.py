@@ -67,3 +67,30 @@ async def test_error_answers_and_207_items_are_read_alike(
     assert bob.ok and ann.status == "failed"
     assert ann.error is not None and (ann.error.name, ann.error.details) == (name, details)
     assert ann.error.raw == body
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["nested", "flat"])
+async def test_the_fakes_errors_and_207_items_in_either_shape(flat: bool) -> None:
+    from iqualify_async.testing import FakeIQualify, Faults
+
+    key = "envelope-key-0123456789"
+    async with FakeIQualify(key, seed="demo", faults=Faults(flat_errors=flat)) as fake:
+        offering = fake.state.offerings[sorted(fake.state.offerings)[0]]
+        enrolled = next(iter(offering.enrolments))
+        async with Client(api_key=key, base_url=fake.base_url) as iq:
+            raw = await iq.request_raw(
+                "POST",
+                "/offerings/{offeringId}/users",
+                path_params={"offeringId": offering.id},
+                json=[{"email": "new.person@example.org"}, {"email": enrolled}],
+            )
+            result = await iq.offerings.users.add(
+                offering.id, [{"email": "other.person@example.org"}, {"email": enrolled}]
+            )
+            with pytest.raises(BadRequestError) as info:
+                await iq.offerings.users.add(offering.id, [{"email": enrolled}])
+    assert raw.status == 207
+    assert ("error" not in raw.data[1]) is flat and read_error(raw.data[1]) is not None
+    new, again = result.items
+    assert new.ok and again.error is not None and again.error.name == "ObjectExistsError"
+    assert info.value.name == "ObjectExistsError" and enrolled in str(info.value.details)

@@ -119,9 +119,7 @@ class Dispatcher:
 
     def _error(self, status: int, name: str, details: str) -> web.Response:
         """An error answer in the shape the faults ask for (nested by default, or flat)."""
-        if self._faults.flat_errors:
-            return _json_response(status, {"name": name, "details": details})
-        return _json_response(status, error_body(name, details))
+        return _json_response(status, error_body(name, details, flat=self._faults.flat_errors))
 
     def _record(self, label: str, response: web.StreamResponse) -> web.StreamResponse:
         self.stats.requests[(label, response.status)] += 1
@@ -164,7 +162,7 @@ class Dispatcher:
         for name in query:
             if name not in op.query:
                 raise schema_error(f"[{name}] Unknown query parameter '{name}'")
-        call = Call(self.state, params, query)
+        call = Call(self.state, params, query, flat_errors=self._faults.flat_errors)
         if op.body is not None:
             call.body = await _read_body(request, op)
             if call.body is not MISSING:

@@ -14,12 +14,15 @@ class FakeAPIError(Exception):
         self.name = name
         self.details = details
 
-    def body(self) -> dict[str, Any]:
-        return error_body(self.name, self.details)
+    def body(self, *, flat: bool = False) -> dict[str, Any]:
+        return error_body(self.name, self.details, flat=flat)
 
 
-def error_body(name: str, details: str) -> dict[str, Any]:
-    """The spec's ``Error`` schema: ``{"error": {"name": ..., "details": ...}}``."""
+def error_body(name: str, details: str, *, flat: bool = False) -> dict[str, Any]:
+    """The spec's ``Error`` schema, ``{"error": {"name": ..., "details": ...}}``, or with
+    ``flat`` the vendor examples' ``{"name": ..., "details": ...}``."""
+    if flat:
+        return {"name": name, "details": details}
     return {"error": {"name": name, "details": details}}
 
 

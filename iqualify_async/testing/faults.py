@@ -20,8 +20,8 @@ class Faults:
     - ``reset_rate``: share of requests whose connection is closed before they are handled.
     - ``apply_then_drop_rate``: share of writes that are applied, then the connection is closed
       before the response is sent.
-    - ``flat_errors``: error answers are ``{"name", "details"}`` (the shape of the vendor's
-      examples) instead of ``{"error": {"name", "details"}}``.
+    - ``flat_errors``: error answers, and the failed items of a 207, are ``{"name", "details"}``
+      (the shape of the vendor's examples) instead of ``{"error": {"name", "details"}}``.
     - ``seed`` makes the random choices repeatable.
     """
 

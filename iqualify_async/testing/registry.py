@@ -31,6 +31,7 @@ class Call:
     params: dict[str, str]
     query: MultiMapping[str]
     body: Any = MISSING
+    flat_errors: bool = False  # errors inside answers (207 items) in the flat shape
 
 
 Handler = Callable[[Call], Reply]

@@ -84,7 +84,7 @@ def add_users(call: Call) -> Reply:
             results.append(_add_one(state, offering.id, item, index))
         except FakeAPIError as error:
             failures.append(error)
-            results.append(error.body())
+            results.append(error.body(flat=call.flat_errors))
     if not failures:
         return 201, results
     if len(failures) == len(results):
