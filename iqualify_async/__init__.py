@@ -5,7 +5,7 @@ import logging as _logging
 from . import events
 from ._base_client import RawResponse
 from ._client import Client
-from ._endpoints import ENDPOINTS
+from ._endpoints import ENDPOINTS, SHORTCUTS
 from ._ratelimit import RateLimit
 from ._retry import RetryPolicy
 from ._stats import ClientStats
@@ -37,6 +37,7 @@ _logging.getLogger("iqualify_async").addHandler(_logging.NullHandler())
 
 __all__ = [
     "ENDPOINTS",
+    "SHORTCUTS",
     "UNSET",
     "APIConnectionError",
     "APIError",

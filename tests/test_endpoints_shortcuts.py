@@ -8,8 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from iqualify_async import ENDPOINTS, Client
-from iqualify_async._endpoints import SHORTCUTS
+from iqualify_async import ENDPOINTS, SHORTCUTS, Client
 from iqualify_async.cli import cli
 from iqualify_async.testing import FakeIQualify
 
