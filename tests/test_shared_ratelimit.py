@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from iqualify_async import Client, RateLimit, SharedLimitError
 from iqualify_async._ratelimit import AdaptiveLimiter
 from iqualify_async._shared_limit import SharedLimiter, default_name
+from iqualify_async.testing import FakeIQualify
 
-from ._redis_service import REDIS_URL, redis_name  # noqa: F401  (a fixture)
+from ._redis_service import REDIS_URL, OwnRedis, own_redis, redis_name  # noqa: F401  (fixtures)
 from .conftest import API_KEY, RecordingServer
 
 pytestmark = pytest.mark.services
@@ -117,74 +117,51 @@ async def test_on_store_error_raise_stops_before_sending(server: RecordingServer
     assert info.value.__context__ is None and server.requests == []
 
 
-@pytest.fixture
-async def redis_proxy() -> AsyncIterator[tuple[str, Callable[[], None], Callable[[], object]]]:
-    """A TCP proxy to the test Redis that can be stopped and started again on the same port."""
-    from yarl import URL
-
-    target = URL(REDIS_URL)
-    server: asyncio.Server | None = None
-    links: list[asyncio.StreamWriter] = []
-    port = 0
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(target.host, target.port)
-        links.extend((writer, up_writer))
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    async def start() -> None:
-        nonlocal server, port
-        server = await asyncio.start_server(handle, "127.0.0.1", port)
-        port = server.sockets[0].getsockname()[1]
-
-    def stop() -> None:
-        assert server is not None
-        server.close()
-        for link in links:
-            link.close()
-        links.clear()
-
-    await start()
-    yield f"redis://127.0.0.1:{port}{target.path}", stop, start
-    stop()
-
-
-async def test_redis_going_away_and_back_loses_no_call(
-    server: RecordingServer,
-    redis_name: str,  # noqa: F811
-    redis_proxy: tuple[str, Callable[[], None], Callable[[], object]],
+@pytest.mark.slow
+async def test_redis_killed_mid_run_and_restarted_loses_no_call(
+    own_redis: OwnRedis,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A Redis of the test's own is killed while a job runs, then started again."""
     caplog.set_level(logging.INFO)
-    url, stop, start = redis_proxy
-    limit = RateLimit(shared=url, name=redis_name, requests_per_second=200, expected_processes=2)
-    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+    calls, tasks = 300, 10
+    limit = RateLimit(
+        shared=own_redis.url,
+        name="killed-mid-run",
+        requests_per_second=400,
+        max_concurrency=tasks,
+        expected_processes=2,
+    )
+    async with (
+        FakeIQualify(api_key=API_KEY) as fake,
+        Client(api_key=API_KEY, base_url=fake.base_url, rate_limit=limit) as iq,
+    ):
         limiter = iq._limiter
         assert isinstance(limiter, SharedLimiter)
-        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
-        assert limiter.shared
-        stop()
-        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
-        assert not limiter.shared and iq.current_rate == 100.0
-        await start()  # type: ignore[misc]
+        todo = iter(range(calls))
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            for _ in todo:
+                await iq.request("GET", "/org")
+                done += 1
+                if done == calls // 3:
+                    assert limiter.shared
+                    await asyncio.to_thread(own_redis.kill)
+
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(tasks))), 30.0)
+        assert not limiter.shared and iq.current_rate == 200.0  # 400 / 2 processes
+        assert fake.stats.requests == {("GET /org", 200): calls}  # each call made exactly once
+        assert iq.stats.requests == calls
+        await asyncio.to_thread(own_redis.start)
         limiter._down_until = 0.0  # do not wait for the next check, a second from now
-        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
-        assert limiter.shared
-    assert len(server.requests) == 30
-    assert [r.levelname for r in caplog.records if "shared rate limit" in r.message] == [
-        "WARNING",
-        "INFO",
-    ]
+        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(20)))
+        assert limiter.shared and iq.current_rate == 400.0
+    assert fake.stats.requests == {("GET /org", 200): calls + 20}
+    lines = [r for r in caplog.records if "shared rate limit" in r.message]
+    assert [r.levelname for r in lines] == ["WARNING", "INFO"]
+    assert f"127.0.0.1:{own_redis.port}" in lines[0].message
 
 
 def test_shared_needs_a_rate_and_a_redis_url() -> None:
@@ -213,6 +190,20 @@ def test_without_redis_the_tests_skip_saying_how_to_run_unless_required(
     monkeypatch.setenv(_redis_service.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="IQUALIFY_REQUIRE_SERVICES=1 but Redis"):
         _redis_service.require_redis()
+
+
+def test_without_redis_server_the_kill_test_skips_unless_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from . import _redis_service
+
+    monkeypatch.setattr(_redis_service.shutil, "which", lambda name: None)
+    monkeypatch.delenv(_redis_service.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="redis-server is not on PATH; to run"):
+        _redis_service.require_redis_server()
+    monkeypatch.setenv(_redis_service.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="IQUALIFY_REQUIRE_SERVICES=1 but redis-"):
+        _redis_service.require_redis_server()
 
 
 async def test_shared_concurrency_caps_requests_in_flight_across_processes(
