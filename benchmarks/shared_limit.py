@@ -9,6 +9,8 @@
 2. Storm propagation: four clients share a budget of R; one of them meets a fake that
    answers 429 to everything for 3 s. Time until every client's rate has dropped (target:
    1 s), and from the storm's end until every client's rate is back at 0.9 R (target: 10 s).
+   ``--only start`` runs the shared case twice: with a new budget starting at the ceiling (as
+   before slow start) and starting low (the default), for a before/after comparison.
 3. Overhead: GETs to an unlimited fake through a shared limiter (ceiling 1e6/s) and through a
    local one; the difference per request in µs, and Redis round trips per request.
 4. Throughput: 1, 2 and 4 processes (20 tasks each) send N GETs in all to an unlimited fake
@@ -30,7 +32,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from iqualify_async import Client, IQualifyError, RateLimit, RetryPolicy
+from iqualify_async import Client, IQualifyError, RateLimit, RetryPolicy, _shared_limit
 from iqualify_async._shared_limit import KEY_PREFIX, SharedLimiter
 from iqualify_async.testing import FakeIQualify, Faults
 
@@ -47,9 +49,16 @@ def _limit(shared: str | None, name: str, ceiling: float = 1000.0) -> RateLimit:
 
 
 async def _worker(
-    base_url: str, shared: str | None, name: str, n: int, ceiling: float = 1000.0
+    base_url: str,
+    shared: str | None,
+    name: str,
+    n: int,
+    ceiling: float = 1000.0,
+    cold_start: float | None = None,
 ) -> dict[str, Any]:
     logging.getLogger("iqualify_async").setLevel(logging.ERROR)
+    if cold_start is not None:
+        _shared_limit.COLD_START = cold_start
     limit = _limit(shared, name, ceiling)
     async with Client(api_key=KEY, base_url=base_url, rate_limit=limit) as iq:
         todo = iter(range(n))
@@ -78,11 +87,20 @@ def _process(args: tuple[Any, ...]) -> dict[str, Any]:
     return asyncio.run(_worker(*args))
 
 
-def many_processes(redis_url: str, processes: int, requests: int, shared: bool) -> dict[str, Any]:
+def many_processes(
+    redis_url: str, processes: int, requests: int, shared: bool, cold_start: float | None = None
+) -> dict[str, Any]:
     name = f"bench-{uuid.uuid4().hex}"
     with FakeServerProcess(seed=None, faults={"rate_limit": RATE}, api_key=KEY) as server:
         jobs = [
-            (server.base_url, redis_url if shared else None, name, requests // processes)
+            (
+                server.base_url,
+                redis_url if shared else None,
+                name,
+                requests // processes,
+                1000.0,
+                cold_start,
+            )
             for _ in range(processes)
         ]
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
@@ -91,8 +109,11 @@ def many_processes(redis_url: str, processes: int, requests: int, shared: bool) 
     sent = sum(r["sent"] for r in results)
     share = sum(r["answered_429"] for r in results) / sent
     ratio = ok / max(r["seconds"] for r in results) / RATE
+    mode = "shared (Redis)" if shared else "local limiters"
+    if shared and cold_start is not None:
+        mode += f", new budget at {min(1.0, cold_start):g} x ceiling"
     return {
-        "mode": "shared (Redis)" if shared else "local limiters",
+        "mode": mode,
         "processes": processes,
         "requests": requests,
         "succeeded": ok,
@@ -222,7 +243,8 @@ async def _cleanup(redis_url: str) -> None:
         await client.aclose()
 
 
-PARTS = ("processes", "storm", "overhead", "throughput")
+PARTS = ("processes", "start", "storm", "overhead", "throughput")
+DEFAULT_PARTS = ("processes", "storm", "overhead", "throughput")
 
 
 def main() -> None:
@@ -231,13 +253,18 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--json", default="benchmarks/results/shared_limit.json")
-    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(DEFAULT_PARTS))
     args = parser.parse_args()
     logging.getLogger("iqualify_async").setLevel(logging.ERROR)
     out: dict[str, Any] = {}
     try:
-        for shared in (True, False) if "processes" in args.only else ():
-            run = many_processes(args.redis, args.processes, args.requests, shared)
+        runs: list[tuple[bool, float | None]] = []
+        if "start" in args.only:  # a new budget at the ceiling (as before slow start), then now
+            runs += [(True, 1.0), (True, None)]
+        if "processes" in args.only:
+            runs += [(True, None), (False, None)]
+        for shared, cold_start in runs:
+            run = many_processes(args.redis, args.processes, args.requests, shared, cold_start)
             out[run["mode"]] = run
             print(
                 f"{run['mode']}: {run['processes']} processes, {run['succeeded']} of "

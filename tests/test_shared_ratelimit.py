@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 
 import pytest
 
-from iqualify_async import Client, RateLimit, SharedLimitError
+from iqualify_async import Client, RateLimit, SharedLimitError, _shared_limit
 from iqualify_async._ratelimit import AdaptiveLimiter
 from iqualify_async._shared_limit import SharedLimiter, default_name
 from iqualify_async.testing import FakeIQualify
@@ -19,6 +20,12 @@ from .conftest import API_KEY, RecordingServer
 pytestmark = pytest.mark.services
 
 DEAD_REDIS = "redis://:not-a-real-password@127.0.0.1:1/0"
+
+
+@pytest.fixture
+def new_budgets_at_the_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New budgets start at ``requests_per_second`` (no slow start), for tests of other things."""
+    monkeypatch.setattr(_shared_limit, "COLD_START", 1.0)
 
 
 def shared_limiter(name: str, url: str = REDIS_URL, **settings: object) -> SharedLimiter:
@@ -44,6 +51,7 @@ async def count_grants(limiters: list[SharedLimiter], seconds: float) -> list[in
     return counts
 
 
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_two_limiters_share_one_budget(redis_name: str) -> None:  # noqa: F811
     alone = shared_limiter(redis_name + "-alone", requests_per_second=40, burst=4)
     a = shared_limiter(redis_name, requests_per_second=40, burst=4)
@@ -59,6 +67,7 @@ async def test_two_limiters_share_one_budget(redis_name: str) -> None:  # noqa: 
     assert 10 <= sum(both) <= 26 and min(both) >= 3  # shared (not twice), both got a part
 
 
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_a_429_in_one_process_slows_and_pauses_the_others(redis_name: str) -> None:  # noqa: F811
     changes: list[tuple[float, str]] = []
     a = shared_limiter(redis_name, requests_per_second=50, burst=5)
@@ -118,6 +127,7 @@ async def test_on_store_error_raise_stops_before_sending(server: RecordingServer
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_redis_killed_mid_run_and_restarted_loses_no_call(
     own_redis: OwnRedis,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
@@ -256,6 +266,7 @@ async def test_shared_concurrency_falls_back_to_a_local_share(server: RecordingS
         assert await iq.request("GET", "/org") == {}
 
 
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_recovery_is_shared_and_fast(redis_name: str) -> None:  # noqa: F811
     a = shared_limiter(redis_name, requests_per_second=50, burst=5)
     b = shared_limiter(redis_name, requests_per_second=50, burst=5)
@@ -288,3 +299,46 @@ async def test_a_busy_process_does_not_pay_a_round_trip_per_request(
         await limiter.aclose()
     assert granted[0] > 50
     assert limiter.round_trips <= 0.3 * granted[0]  # leases of a few tokens, fetched ahead
+
+
+def test_a_new_budget_starts_at_a_sixteenth_of_the_ceiling_never_below_10() -> None:
+    assert _shared_limit.cold_start_rate(1000.0) == 62.5
+    assert _shared_limit.cold_start_rate(100.0) == 10.0
+    assert _shared_limit.cold_start_rate(10.0) == 10.0  # the default: no slow start
+    assert _shared_limit.cold_start_rate(4.0) == 4.0
+
+
+async def test_a_new_budget_starts_low_and_doubles_with_successes(
+    redis_name: str,  # noqa: F811
+) -> None:
+    a = shared_limiter(redis_name, requests_per_second=1600)
+    b = shared_limiter(redis_name, requests_per_second=1600)
+    try:
+        a.release(200, await a.acquire())
+        assert a.rate == pytest.approx(100.0)  # 1600 / 16, not the ceiling
+        for _ in range(29):
+            a.release(200, await a.acquire())
+        b.release(200, await b.acquire())  # a has reported 29 or 30 of its 30 successes
+        # Each success adds ln 2 / recovery_time: doubling every second of successes.
+        assert 100.0 + 29 * math.log(2) - 0.1 <= (b.rate or 0.0) <= 100.0 + 30 * math.log(2) + 0.1
+        assert b.stats.rate_decreases == 0
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_slow_start_ends_at_the_first_429(redis_name: str) -> None:  # noqa: F811
+    a = shared_limiter(redis_name, requests_per_second=1600, burst=5)
+    try:
+        for _ in range(3):
+            a.release(200, await a.acquire())
+        a.release(429, await a.acquire(), retry_after=0.0)
+        await asyncio.gather(*a._reports)
+        met = 100.0 + 2 * math.log(2)  # the rate that met the 429 (2 successes reported)
+        assert a.rate == pytest.approx(0.6 * met, abs=0.5)
+        for _ in range(60):
+            a.release(200, await a.acquire())
+        # Back up fast to 90% of the rate that met the 429, then only probing upward slowly.
+        assert 0.9 * met - 0.5 <= (a.rate or 0.0) < met
+    finally:
+        await a.aclose()
