@@ -5,7 +5,8 @@ hash, changed only by two small Lua scripts, so every change is atomic and seen 
 process at its next round trip. Tokens are taken in small leases (a few at a time, valid
 for a fraction of a second), so a busy process does not pay a round trip per request.
 Successes are counted locally and reported with the next lease; a 429 is reported at once.
-The in-flight cap stays per process.
+The in-flight cap stays per process. A new budget starts low (:func:`cold_start_rate`) and
+doubles with successes until the first 429.
 
 When Redis cannot be reached the limiter falls back to a local :class:`AdaptiveLimiter` at
 ``requests_per_second / expected_processes``, logs one WARNING, and tries Redis again every
@@ -51,7 +52,7 @@ _MAX_SLEEP: Final = 0.5
 _STATE_TTL_MS: Final = 3_600_000
 
 COLD_START = 1 / 16
-"""A new budget starts at this fraction of ``requests_per_second`` ..."""
+"""A new budget starts at this fraction of ``requests_per_second`` (1 turns slow start off) ..."""
 COLD_START_FLOOR = 10.0
 """... never below this many requests/s (nor above ``requests_per_second``)."""
 
