@@ -93,8 +93,10 @@ class RateLimit:
     the budget, the adaptive rate and any pause live in Redis under ``name`` (default: the
     base URL and a digest of the API key); ``max_concurrency`` stays per process, and
     ``shared_concurrency`` caps the requests in flight across all of them (slots held by a
-    process that died are freed after ``slot_ttl`` seconds, 90). While Redis
-    is unreachable each process limits itself to ``requests_per_second / expected_processes``
+    process that died are freed after ``slot_ttl`` seconds, 90); a new budget starts at a
+    sixteenth of ``requests_per_second`` (at least 10/s) and doubles with successes until the
+    first 429. While Redis is unreachable each process limits itself to
+    ``requests_per_second / expected_processes``
     (one WARNING, back to shared when Redis is), or raises
     :class:`~iqualify_async.SharedLimitError` with ``on_store_error="raise"``.
     """

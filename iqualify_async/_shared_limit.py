@@ -5,7 +5,8 @@ hash, changed only by two small Lua scripts, so every change is atomic and seen 
 process at its next round trip. Tokens are taken in small leases (a few at a time, valid
 for a fraction of a second), so a busy process does not pay a round trip per request.
 Successes are counted locally and reported with the next lease; a 429 is reported at once.
-The in-flight cap stays per process.
+The in-flight cap stays per process. A new budget starts low (:func:`cold_start_rate`) and
+doubles with successes until the first 429.
 
 When Redis cannot be reached the limiter falls back to a local :class:`AdaptiveLimiter` at
 ``requests_per_second / expected_processes``, logs one WARNING, and tries Redis again every
@@ -50,6 +51,11 @@ STORE_TIMEOUT: Final = 0.25
 _MAX_SLEEP: Final = 0.5
 _STATE_TTL_MS: Final = 3_600_000
 
+COLD_START = 1 / 16
+"""A new budget starts at this fraction of ``requests_per_second`` (1 turns slow start off) ..."""
+COLD_START_FLOOR = 10.0
+"""... never below this many requests/s (nor above ``requests_per_second``)."""
+
 _SLOT_POLL: Final = (0.005, 0.1)
 """A process waiting for a shared slot polls Redis from every 5 ms up to every 100 ms."""
 
@@ -57,6 +63,15 @@ _SLOT_POLL: Final = (0.005, 0.1)
 def default_name(base_url: str, api_key: str) -> str:
     """The shared limit's name: the base URL and a digest of the key, never the key."""
     return f"{base_url}#{hashlib.sha256(api_key.encode()).hexdigest()[:16]}"
+
+
+def cold_start_rate(ceiling: float) -> float:
+    """The rate a new budget starts at; it doubles every ``recovery_time`` of successes from there.
+
+    Several processes starting together at the ceiling would each meet the server's limit in a
+    wave of 429s per halving on the way down; starting low and doubling finds it with one.
+    """
+    return min(ceiling, max(COLD_START_FLOOR, ceiling * COLD_START))
 
 
 def safe_url(url: str) -> str:
@@ -108,6 +123,7 @@ class SharedLimiter:
         self._slots = asyncio.Semaphore(concurrency) if concurrency is not None else None
         self._ceiling = float(settings.requests_per_second)
         self._rate = self._ceiling
+        self._start = cold_start_rate(self._ceiling)
         local = attrs.evolve(
             settings,
             max_concurrency=None,
@@ -340,6 +356,7 @@ class SharedLimiter:
                         self._success_epoch,
                         settings.increase,
                         settings.recovery_time,
+                        self._start,
                     ],
                 )
             except Exception as exc:  # any failure of the store: never hang, never lose a call
@@ -372,6 +389,7 @@ class SharedLimiter:
                     settings.decrease_factor,
                     settings.min_rate,
                     self._successes if self._success_epoch == epoch else 0,
+                    self._start,
                 ],
             )
         except Exception as exc:

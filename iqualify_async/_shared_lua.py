@@ -3,7 +3,10 @@
 The state of one limit is a Redis hash: ``rate``, ``tokens``, ``ts`` (refill time),
 ``paused`` (until), ``epoch`` (of the last slowdown), ``target`` (fast recovery up to it),
 ``succ`` (a success seen in this epoch) and ``probe`` (probing upward since). Time is Redis's
-own (``TIME``), so the clocks of the processes do not matter.
+own (``TIME``), so the clocks of the processes do not matter. A new budget (no hash yet, or
+one unused for an hour) starts at the ``start`` rate with its target at the ceiling, so it
+doubles every ``recovery_time`` of successes until the first 429 or the ceiling (slow start).
+The bucket holds ``burst`` tokens, fewer in proportion while the rate is below ``start``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local k = KEYS[1]
 local ceiling = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local start = tonumber(ARGV[9]) or ceiling
 local s = redis.call('HMGET', k, 'rate', 'tokens', 'ts', 'paused', 'epoch', 'target', 'succ',
                      'probe')
-local rate = tonumber(s[1]) or ceiling
+local rate = tonumber(s[1]) or start
 local tokens = tonumber(s[2]) or burst
 local ts = tonumber(s[3]) or now
 local paused = tonumber(s[4]) or 0
@@ -34,7 +38,8 @@ redis.call('HSET', k, 'rate', tostring(rate), 'tokens', tostring(tokens), 'ts', 
 redis.call('PEXPIRE', k, tonumber(ARGV[3]))
 """
 
-# ARGV: ceiling, burst, ttl_ms, want, successes, success_epoch, increase, recovery_time
+# ARGV: ceiling, burst, ttl_ms, want, successes, success_epoch, increase, recovery_time,
+# start (the rate of a new budget)
 TAKE_SCRIPT: Final = (
     _PROLOGUE
     + """
@@ -55,7 +60,7 @@ if n > 0 then
     rate = math.min(ceiling, rate)
   end
 end
-local capacity = math.max(1, burst * rate / ceiling)
+local capacity = math.max(1, burst * math.min(1, rate / start))
 local granted = 0
 local wait = 0
 if now < paused then
@@ -75,7 +80,8 @@ end
     + "return {granted, tostring(wait), epoch, tostring(rate)}\n"
 )
 
-# ARGV: ceiling, burst, ttl_ms, epoch, pause, decrease_factor, min_rate, successes_in_epoch
+# ARGV: ceiling, burst, ttl_ms, epoch, pause, decrease_factor, min_rate, successes_in_epoch,
+# start (the rate of a new budget)
 LIMITED_SCRIPT: Final = (
     _PROLOGUE
     + """

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from iqualify_async import Client, RateLimit, SharedLimitError
+from iqualify_async import Client, RateLimit, SharedLimitError, _shared_limit
 from iqualify_async._ratelimit import AdaptiveLimiter
 from iqualify_async._shared_limit import SharedLimiter, default_name
+from iqualify_async.testing import FakeIQualify
 
-from ._redis_service import REDIS_URL, redis_name  # noqa: F401  (a fixture)
+from ._redis_service import REDIS_URL, OwnRedis, own_redis, redis_name  # noqa: F401  (fixtures)
 from .conftest import API_KEY, RecordingServer
 
 pytestmark = pytest.mark.services
 
 DEAD_REDIS = "redis://:not-a-real-password@127.0.0.1:1/0"
+
+
+@pytest.fixture
+def new_budgets_at_the_ceiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New budgets start at ``requests_per_second`` (no slow start), for tests of other things."""
+    monkeypatch.setattr(_shared_limit, "COLD_START", 1.0)
 
 
 def shared_limiter(name: str, url: str = REDIS_URL, **settings: object) -> SharedLimiter:
@@ -44,6 +51,7 @@ async def count_grants(limiters: list[SharedLimiter], seconds: float) -> list[in
     return counts
 
 
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_two_limiters_share_one_budget(redis_name: str) -> None:  # noqa: F811
     alone = shared_limiter(redis_name + "-alone", requests_per_second=40, burst=4)
     a = shared_limiter(redis_name, requests_per_second=40, burst=4)
@@ -59,6 +67,7 @@ async def test_two_limiters_share_one_budget(redis_name: str) -> None:  # noqa: 
     assert 10 <= sum(both) <= 26 and min(both) >= 3  # shared (not twice), both got a part
 
 
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_a_429_in_one_process_slows_and_pauses_the_others(redis_name: str) -> None:  # noqa: F811
     changes: list[tuple[float, str]] = []
     a = shared_limiter(redis_name, requests_per_second=50, burst=5)
@@ -117,74 +126,52 @@ async def test_on_store_error_raise_stops_before_sending(server: RecordingServer
     assert info.value.__context__ is None and server.requests == []
 
 
-@pytest.fixture
-async def redis_proxy() -> AsyncIterator[tuple[str, Callable[[], None], Callable[[], object]]]:
-    """A TCP proxy to the test Redis that can be stopped and started again on the same port."""
-    from yarl import URL
-
-    target = URL(REDIS_URL)
-    server: asyncio.Server | None = None
-    links: list[asyncio.StreamWriter] = []
-    port = 0
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            writer.close()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(target.host, target.port)
-        links.extend((writer, up_writer))
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    async def start() -> None:
-        nonlocal server, port
-        server = await asyncio.start_server(handle, "127.0.0.1", port)
-        port = server.sockets[0].getsockname()[1]
-
-    def stop() -> None:
-        assert server is not None
-        server.close()
-        for link in links:
-            link.close()
-        links.clear()
-
-    await start()
-    yield f"redis://127.0.0.1:{port}{target.path}", stop, start
-    stop()
-
-
-async def test_redis_going_away_and_back_loses_no_call(
-    server: RecordingServer,
-    redis_name: str,  # noqa: F811
-    redis_proxy: tuple[str, Callable[[], None], Callable[[], object]],
+@pytest.mark.slow
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
+async def test_redis_killed_mid_run_and_restarted_loses_no_call(
+    own_redis: OwnRedis,  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A Redis of the test's own is killed while a job runs, then started again."""
     caplog.set_level(logging.INFO)
-    url, stop, start = redis_proxy
-    limit = RateLimit(shared=url, name=redis_name, requests_per_second=200, expected_processes=2)
-    async with Client(api_key=API_KEY, base_url=server.base_url, rate_limit=limit) as iq:
+    calls, tasks = 300, 10
+    limit = RateLimit(
+        shared=own_redis.url,
+        name="killed-mid-run",
+        requests_per_second=400,
+        max_concurrency=tasks,
+        expected_processes=2,
+    )
+    async with (
+        FakeIQualify(api_key=API_KEY) as fake,
+        Client(api_key=API_KEY, base_url=fake.base_url, rate_limit=limit) as iq,
+    ):
         limiter = iq._limiter
         assert isinstance(limiter, SharedLimiter)
-        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
-        assert limiter.shared
-        stop()
-        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
-        assert not limiter.shared and iq.current_rate == 100.0
-        await start()  # type: ignore[misc]
+        todo = iter(range(calls))
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            for _ in todo:
+                await iq.request("GET", "/org")
+                done += 1
+                if done == calls // 3:
+                    assert limiter.shared
+                    await asyncio.to_thread(own_redis.kill)
+
+        await asyncio.wait_for(asyncio.gather(*(worker() for _ in range(tasks))), 30.0)
+        assert not limiter.shared and iq.current_rate == 200.0  # 400 / 2 processes
+        assert fake.stats.requests == {("GET /org", 200): calls}  # each call made exactly once
+        assert iq.stats.requests == calls
+        await asyncio.to_thread(own_redis.start)
         limiter._down_until = 0.0  # do not wait for the next check, a second from now
-        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(10)))
-        assert limiter.shared
-    assert len(server.requests) == 30
-    assert [r.levelname for r in caplog.records if "shared rate limit" in r.message] == [
-        "WARNING",
-        "INFO",
-    ]
+        await asyncio.gather(*(iq.request("GET", "/org") for _ in range(20)))
+        assert limiter.shared and iq.current_rate == 400.0
+    assert fake.stats.requests == {("GET /org", 200): calls + 20}
+    lines = [r for r in caplog.records if "shared rate limit" in r.message]
+    assert [r.levelname for r in lines] == ["WARNING", "INFO"]
+    assert f"127.0.0.1:{own_redis.port}" in lines[0].message
 
 
 def test_shared_needs_a_rate_and_a_redis_url() -> None:
@@ -213,6 +200,20 @@ def test_without_redis_the_tests_skip_saying_how_to_run_unless_required(
     monkeypatch.setenv(_redis_service.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="IQUALIFY_REQUIRE_SERVICES=1 but Redis"):
         _redis_service.require_redis()
+
+
+def test_without_redis_server_the_kill_test_skips_unless_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from . import _redis_service
+
+    monkeypatch.setattr(_redis_service.shutil, "which", lambda name: None)
+    monkeypatch.delenv(_redis_service.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="redis-server is not on PATH; to run"):
+        _redis_service.require_redis_server()
+    monkeypatch.setenv(_redis_service.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="IQUALIFY_REQUIRE_SERVICES=1 but redis-"):
+        _redis_service.require_redis_server()
 
 
 async def test_shared_concurrency_caps_requests_in_flight_across_processes(
@@ -265,6 +266,7 @@ async def test_shared_concurrency_falls_back_to_a_local_share(server: RecordingS
         assert await iq.request("GET", "/org") == {}
 
 
+@pytest.mark.usefixtures("new_budgets_at_the_ceiling")
 async def test_recovery_is_shared_and_fast(redis_name: str) -> None:  # noqa: F811
     a = shared_limiter(redis_name, requests_per_second=50, burst=5)
     b = shared_limiter(redis_name, requests_per_second=50, burst=5)
@@ -297,3 +299,46 @@ async def test_a_busy_process_does_not_pay_a_round_trip_per_request(
         await limiter.aclose()
     assert granted[0] > 50
     assert limiter.round_trips <= 0.3 * granted[0]  # leases of a few tokens, fetched ahead
+
+
+def test_a_new_budget_starts_at_a_sixteenth_of_the_ceiling_never_below_10() -> None:
+    assert _shared_limit.cold_start_rate(1000.0) == 62.5
+    assert _shared_limit.cold_start_rate(100.0) == 10.0
+    assert _shared_limit.cold_start_rate(10.0) == 10.0  # the default: no slow start
+    assert _shared_limit.cold_start_rate(4.0) == 4.0
+
+
+async def test_a_new_budget_starts_low_and_doubles_with_successes(
+    redis_name: str,  # noqa: F811
+) -> None:
+    a = shared_limiter(redis_name, requests_per_second=1600)
+    b = shared_limiter(redis_name, requests_per_second=1600)
+    try:
+        a.release(200, await a.acquire())
+        assert a.rate == pytest.approx(100.0)  # 1600 / 16, not the ceiling
+        for _ in range(29):
+            a.release(200, await a.acquire())
+        b.release(200, await b.acquire())  # a has reported 29 or 30 of its 30 successes
+        # Each success adds ln 2 / recovery_time: doubling every second of successes.
+        assert 100.0 + 29 * math.log(2) - 0.1 <= (b.rate or 0.0) <= 100.0 + 30 * math.log(2) + 0.1
+        assert b.stats.rate_decreases == 0
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_slow_start_ends_at_the_first_429(redis_name: str) -> None:  # noqa: F811
+    a = shared_limiter(redis_name, requests_per_second=1600, burst=5)
+    try:
+        for _ in range(3):
+            a.release(200, await a.acquire())
+        a.release(429, await a.acquire(), retry_after=0.0)
+        await asyncio.gather(*a._reports)
+        met = 100.0 + 2 * math.log(2)  # the rate that met the 429 (2 successes reported)
+        assert a.rate == pytest.approx(0.6 * met, abs=0.5)
+        for _ in range(60):
+            a.release(200, await a.acquire())
+        # Back up fast to 90% of the rate that met the 429, then only probing upward slowly.
+        assert 0.9 * met - 0.5 <= (a.rate or 0.0) < met
+    finally:
+        await a.aclose()
