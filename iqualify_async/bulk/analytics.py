@@ -217,8 +217,9 @@ async def export_analytics(
     when the export ends, so a killed or failed export leaves the previous files intact. With
     ``journal``, an export that was interrupted resumes: reports it already wrote (kept under
     ``out_dir/export.partial/`` until the export ends) are not fetched again. A kind
-    with no records is still a file (in CSV, its header row). ``format="parquet"`` needs
-    ``pyarrow`` (``pip install 'iqualify-async[parquet]'``).
+    with no records is still a file (in CSV, the header row of its columns, in Parquet its
+    schema: both from the kind's record model, see :mod:`~iqualify_async.bulk.records`).
+    ``format="parquet"`` needs ``pyarrow`` (``pip install 'iqualify-async[parquet]'``).
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
