@@ -17,7 +17,7 @@ $(RUNTIME): pyproject.toml | $(BIN)/python
 
 # Everything else: test, lint and benchmark tools.
 $(DEVELOP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[cli,fast,test,bench,xlsx,parquet,postgres,redis]'
+	$(BIN)/python -m pip install --quiet -e '.[cli,fast,test,bench,xlsx,parquet,dataframe,postgres,redis]'
 	touch $@ $(RUNTIME)
 
 venv: $(DEVELOP)

@@ -42,7 +42,7 @@ async def test_a_kind_with_no_records_is_a_csv_file_with_its_header_row(
     assert report.summary.ok
     assert report.rows["pulses"] == 0 and report.rows["learner-progress"] > 0
     empty = report.files["pulses"]
-    assert empty == tmp_path / "pulses.csv" and empty.read_text() == "offeringId\n"
+    assert empty == tmp_path / "pulses.csv" and empty.read_text() == "offeringId,value\n"
     assert not (tmp_path / "pulses.jsonl").exists()
     with report.files["learner-progress"].open(newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))

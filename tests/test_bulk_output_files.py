@@ -168,7 +168,7 @@ async def test_parquet_export_has_timestamps_and_collected_records_become_tables
         collected = await bulk.collect_analytics(iq, offerings, kinds=["quiz-marks"])
     table = pq.read_table(report.files["quiz-marks"])
     assert table.num_rows == report.rows["quiz-marks"] > 0
-    assert str(table.schema.field("lastAttemptAt").type) == "timestamp[ms, tz=UTC]"
+    assert str(table.schema.field("lastAttemptAt").type) == "timestamp[us, tz=UTC]"
     assert str(table.schema.field("attempts").type) == "int64"
     assert collected.to_arrow("quiz-marks").schema == table.schema
     assert len(collected.rows("quiz-marks")) == table.num_rows

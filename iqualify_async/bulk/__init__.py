@@ -35,12 +35,15 @@ from .journal_pg import PostgresJournal
 from .keys import default_key
 from .ledger import LedgerWriter, items_from_ledger, write_ledger
 from .outcome import ErrorInfo, Outcome, Skip, Skipped, Status, Summary
+from .parquet import analytics_schema
 from .people import PeopleError, Person, people_from, read_people_csv
 from .people_files import PeopleFile, read_people_file
 from .progress import Progress
+from .records import KIND_RECORDS
 
 __all__ = [
     "ALL_KINDS",
+    "KIND_RECORDS",
     "AnalyticsRead",
     "CollectedAnalytics",
     "Enrolment",
@@ -68,6 +71,7 @@ __all__ = [
     "Summary",
     "add_to_channel",
     "add_to_group",
+    "analytics_schema",
     "assign_to_marker",
     "collect_analytics",
     "default_key",

@@ -217,8 +217,9 @@ async def export_analytics(
     when the export ends, so a killed or failed export leaves the previous files intact. With
     ``journal``, an export that was interrupted resumes: reports it already wrote (kept under
     ``out_dir/export.partial/`` until the export ends) are not fetched again. A kind
-    with no records is still a file (in CSV, its header row). ``format="parquet"`` needs
-    ``pyarrow`` (``pip install 'iqualify-async[parquet]'``).
+    with no records is still a file (in CSV, the header row of its columns, in Parquet its
+    schema: both from the kind's record model, see :mod:`~iqualify_async.bulk.records`).
+    ``format="parquet"`` needs ``pyarrow`` (``pip install 'iqualify-async[parquet]'``).
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
@@ -310,7 +311,9 @@ class _KindTally:
 
 
 def _header(kind: str) -> tuple[str, ...]:
-    return ("offeringId", "channelId") if kind in CHANNEL_KINDS else ("offeringId",)
+    from .records import column_names
+
+    return column_names(kind)
 
 
 @attrs.frozen
@@ -326,15 +329,31 @@ class CollectedAnalytics:
         return self.summary.ok
 
     def rows(self, kind: str) -> list[dict[str, Any]]:
-        """Every offering's records of ``kind`` in one list (``pandas.DataFrame(rows)``)."""
+        """Every offering's records of ``kind`` in one list, as the API sent them (see
+        :meth:`to_pandas` for a typed DataFrame)."""
         return [r for per_kind in self.records.values() for r in per_kind.get(kind, ())]
 
     def to_arrow(self, kind: str) -> Any:
-        """The records of ``kind`` as a ``pyarrow.Table`` with the Parquet export's schema
-        (date-times as timestamps); ``.to_pandas()`` on it gives a DataFrame."""
+        """The records of ``kind`` as a ``pyarrow.Table`` with the Parquet export's schema,
+        ``bulk.analytics_schema(kind)``: one column per field of the kind's record model,
+        date-times as UTC timestamps, also when there are no records (needs the ``parquet``
+        extra)."""
         from .parquet import table_of
 
         return table_of(self.rows(kind), kind)
+
+    def to_pandas(self, kind: str) -> Any:
+        """The records of ``kind`` as a ``pandas.DataFrame`` typed by the same schema as
+        :meth:`to_arrow` (date-times ``datetime64[us, UTC]``); needs the ``dataframe`` extra
+        (``pip install 'iqualify-async[dataframe]'``: pandas and pyarrow)."""
+        import importlib.util
+
+        missing = [m for m in ("pandas", "pyarrow") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ImportError(
+                f"DataFrames need {' and '.join(missing)}: pip install 'iqualify-async[dataframe]'"
+            )
+        return self.to_arrow(kind).to_pandas()
 
 
 async def collect_analytics(

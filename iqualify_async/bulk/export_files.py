@@ -134,7 +134,8 @@ def csv_value(value: Any) -> str:
 
 
 def _to_csv(source: Path, target: Path, header: Sequence[str]) -> Path:
-    """Rewrite a JSONL spool as CSV: columns in order of first appearance."""
+    """Rewrite a JSONL spool as CSV: the kind's columns (``header``) first, then any other
+    field in order of first appearance."""
     columns: dict[str, None] = dict.fromkeys(header)
     with source.open(encoding="utf-8") as lines:
         for line in lines:

@@ -1,21 +1,36 @@
-"""Analytics as Parquet (needs ``pyarrow``, the ``parquet`` extra), imported only when used.
+"""Analytics as Arrow tables and Parquet files (needs ``pyarrow``, the ``parquet`` extra),
+imported only when used.
 
-Each kind's schema is built from its records: ``offeringId`` (and ``channelId``) first, then
-the fields in order of first appearance. A column whose every value is an ISO-8601 date-time
-is a UTC ``timestamp[ms]`` column; numbers, booleans and text keep their types, nested values
-are JSON text.
+Each kind has one schema, derived from its record model (:mod:`~iqualify_async.bulk.records`),
+whatever records a run happens to get: every Parquet file of a kind, and every table of
+:meth:`CollectedAnalytics.to_arrow <iqualify_async.bulk.CollectedAnalytics.to_arrow>`, has
+exactly :func:`analytics_schema` ``(kind)``, also with no records or a column all null.
+
+Types: ``string``, ``int64``, ``float64``, ``bool``; date-times ``timestamp[us, tz=UTC]``
+(the API's RFC 3339 text converted, whatever offset it was given in); arrays ``list<...>``;
+nested models ``struct<...>`` of their own fields, typed the same way; free-form JSON as JSON
+text. Fields the API always sends are non-nullable. Fields a record carries that its model does
+not know are left out (with a warning): they stay in the JSONL and CSV exports.
 """
 
 from __future__ import annotations
 
-import datetime
+import functools
 import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .._converter import parse_datetime
 from .atomic import AtomicFile
+from .records import Column, ColumnType, ListOf, StructOf, record_columns
 
-__all__ = ["require_pyarrow", "write_parquet"]
+__all__ = ["analytics_schema", "require_pyarrow", "table_of", "write_parquet"]
+
+logger = logging.getLogger("iqualify_async.bulk")
+
+INSTALL_HINT = "pip install 'iqualify-async[parquet]'"
 
 
 def require_pyarrow() -> Any:
@@ -23,58 +38,112 @@ def require_pyarrow() -> Any:
     try:
         import pyarrow
     except ImportError:
-        raise ImportError(
-            "Parquet output needs pyarrow: pip install 'iqualify-async[parquet]'"
-        ) from None
+        raise ImportError(f"Parquet and Arrow output need pyarrow: {INSTALL_HINT}") from None
     return pyarrow
 
 
-def _timestamp(value: Any) -> datetime.datetime | None:
-    if not isinstance(value, str) or len(value) < 19 or value[10:11] != "T":
-        return None
-    try:
-        parsed = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed
+def _arrow_type(pa: Any, tp: ColumnType) -> Any:
+    if isinstance(tp, ListOf):
+        return pa.list_(_arrow_type(pa, tp.item))
+    if isinstance(tp, StructOf):
+        return pa.struct([_arrow_field(pa, c) for c in tp.fields])
+    return {
+        "string": pa.string(),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "json": pa.string(),
+    }[tp]
 
 
-def _column(values: list[Any]) -> tuple[Any, list[Any]]:
+def _arrow_field(pa: Any, column: Column) -> Any:
+    return pa.field(column.name, _arrow_type(pa, column.type), nullable=not column.required)
+
+
+@functools.cache
+def analytics_schema(kind: str) -> Any:
+    """The ``pyarrow.Schema`` of ``kind`` (a name from ``bulk.ALL_KINDS``)."""
     pa = require_pyarrow()
-    present = [v for v in values if v is not None]
-    if present and all(_timestamp(v) is not None for v in present):
-        return pa.timestamp("ms", tz="UTC"), [_timestamp(v) for v in values]
-    if any(isinstance(v, dict | list) for v in present):
-        return pa.string(), [
-            None if v is None else json.dumps(v, ensure_ascii=False) for v in values
-        ]
-    if present and all(isinstance(v, bool) for v in present):
-        return pa.bool_(), values
-    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        return pa.int64(), values
-    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
-        return pa.float64(), [None if v is None else float(v) for v in values]
-    return pa.string(), [None if v is None else str(v) for v in values]
+    return pa.schema([_arrow_field(pa, c) for c in record_columns(kind)])
 
 
-def table_of(records: list[dict[str, Any]], kind: str) -> Any:
-    """A ``pyarrow.Table`` of one kind's records (the schema described in the module)."""
+Convert = Callable[[Any], Any]
+
+
+def _json_text(value: Any) -> Any:
+    return value if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _timestamp(value: Any) -> Any:
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+def _converter(tp: ColumnType) -> Convert | None:
+    """How a JSON value becomes what ``pyarrow.array`` takes for ``tp`` (``None``: as it is)."""
+    if tp == "timestamp":
+        return _timestamp
+    if tp == "json":
+        return _json_text
+    if tp == "float":
+        return None  # pyarrow takes JSON integers for a float column
+    if isinstance(tp, ListOf):
+        item = _converter(tp.item)
+        if item is None:
+            return None
+        convert_item = item
+
+        def items(value: Any) -> Any:
+            return value if value is None else [convert_item(v) for v in value]
+
+        return items
+    if isinstance(tp, StructOf):
+        children = [(c.name, _converter(c.type)) for c in tp.fields]
+        if all(convert is None for _, convert in children):
+            return None  # pyarrow picks the struct's fields out of the dict itself
+
+        def struct(value: Any) -> Any:
+            if value is None:
+                return None
+            return {
+                name: value.get(name) if convert is None else convert(value.get(name))
+                for name, convert in children
+            }
+
+        return struct
+    return None
+
+
+@functools.cache
+def _converters(kind: str) -> tuple[tuple[str, Convert | None], ...]:
+    return tuple((c.name, _converter(c.type)) for c in record_columns(kind))
+
+
+def table_of(records: Iterable[Mapping[str, Any]], kind: str) -> Any:
+    """A ``pyarrow.Table`` of one kind's records (JSON objects as the API sent them, with
+    ``offeringId``/``channelId``), with the schema :func:`analytics_schema` ``(kind)``."""
     pa = require_pyarrow()
-    from .analytics import CHANNEL_KINDS
-
-    columns: dict[str, None] = dict.fromkeys(
-        ("offeringId", "channelId") if kind in CHANNEL_KINDS else ("offeringId",)
-    )
-    for record in records:
-        columns.update(dict.fromkeys(record))
-    fields, arrays = [], []
-    for name in columns:
-        kind_type, values = _column([r.get(name) for r in records])
-        fields.append(pa.field(name, kind_type))
-        arrays.append(pa.array(values, type=kind_type))
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    schema = analytics_schema(kind)
+    rows = records if isinstance(records, list) else list(records)
+    known = {name for name, _ in _converters(kind)}
+    unknown: dict[str, None] = {}
+    arrays = []
+    for (name, convert), field in zip(_converters(kind), schema, strict=True):
+        values = [row.get(name) for row in rows]
+        if convert is not None:
+            values = [convert(v) for v in values]
+        arrays.append(pa.array(values, type=field.type))
+    for row in rows:
+        if row.keys() - known:
+            unknown.update(dict.fromkeys(k for k in row if k not in known))
+    if unknown:
+        logger.warning(
+            "%s: field(s) %s are not in its record model and are left out of its Arrow table "
+            "(JSONL and CSV exports keep them)",
+            kind,
+            ", ".join(unknown),
+        )
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def write_parquet(source: Path, target: Path, kind: str) -> Path:
@@ -83,10 +152,11 @@ def write_parquet(source: Path, target: Path, kind: str) -> Path:
 
     with source.open(encoding="utf-8") as lines:
         records = [json.loads(line) for line in lines]
+    table = table_of(records, kind)
     out = AtomicFile(target)
     out.file.close()
     try:
-        pq.write_table(table_of(records, kind), out.partial)
+        pq.write_table(table, out.partial)
     except BaseException:
         out.abandon()
         raise
