@@ -6,10 +6,12 @@ import asyncio
 import csv
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -80,6 +82,30 @@ async def test_an_unreachable_database_is_named_without_its_password() -> None:
     text = str(failed.value)
     assert text.startswith("journal postgresql://someone@127.0.0.1:1/test?journal=default: ")
     assert "s3cret-pw" not in text and "s3cret-pw" not in repr(failed.value.__cause__)
+
+
+def _linked(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo:
+        current = todo.pop()
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return seen
+
+
+async def test_no_exception_reachable_from_a_journal_error_holds_the_password() -> None:
+    url = "postgresql://someone:s3cret-pw@127.0.0.1:1/test"
+    with pytest.raises(bulk.JournalError) as failed:
+        await bulk.run(lambda e: asyncio.sleep(0), EMAILS, journal=url)
+    assert "s3cret-pw" not in "".join(traceback.format_exception(failed.value))
+    for linked in _linked(failed.value):
+        for text in (repr(linked), str(linked), *(repr(v) for v in vars(linked).values())):
+            assert "s3cret-pw" not in text, (type(linked).__name__, text)
+        assert b"s3cret-pw" not in pickle.dumps(linked), type(linked).__name__
+    assert failed.value.__context__ is None and failed.value.__cause__ is None
 
 
 _WORKER = """

@@ -342,6 +342,26 @@ def test_the_command_line_exits_2_on_a_corrupt_journal(
     assert result.stderr.startswith(f"error: journal {journal}: it is corrupt")
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_lock_file_on_a_full_disk_is_named(tmp_path: Path, threaded_fake: FakeIQualify) -> None:
+    journal = tmp_path / "job.db"
+    Path(f"{journal}.lock").symlink_to("/dev/full")  # every write to it: no space left
+    with pytest.raises(JournalError) as failed:
+        Journal(journal)
+    assert failed.value.path == str(journal)
+    assert (
+        str(failed.value)
+        == f"journal {journal}: cannot write its lock file: No space left on device"
+    )
+    assert failed.value.__context__ is None
+
+    result = _enrol(threaded_fake, tmp_path, journal)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: journal {journal}: cannot write its lock file")
+    assert not threaded_fake.stats.writes
+    assert not (tmp_path / "l.csv").exists() and not (tmp_path / "l.csv.partial").exists()
+
+
 # -- a journal knows its job and its values -------------------------------------------------------
 
 
