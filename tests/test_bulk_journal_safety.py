@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import errno
 import functools
 import gc
+import io
 import os
 import signal
 import socket
@@ -342,10 +344,22 @@ def test_the_command_line_exits_2_on_a_corrupt_journal(
     assert result.stderr.startswith(f"error: journal {journal}: it is corrupt")
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_a_lock_file_on_a_full_disk_is_named(tmp_path: Path, threaded_fake: FakeIQualify) -> None:
+class _FullDisk(io.StringIO):
+    """A lock file on a full disk: nothing written to it reaches the disk."""
+
+    def flush(self) -> None:
+        if self.getvalue():
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_lock_file_on_a_full_disk_is_named(
+    tmp_path: Path, threaded_fake: FakeIQualify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iqualify_async.bulk import journal_lock
+
     journal = tmp_path / "job.db"
-    Path(f"{journal}.lock").symlink_to("/dev/full")  # every write to it: no space left
+    monkeypatch.setattr(journal_lock, "open", lambda *a, **k: _FullDisk(), raising=False)
+    monkeypatch.setattr(journal_lock, "_fcntl", None)
     with pytest.raises(JournalError) as failed:
         Journal(journal)
     assert failed.value.path == str(journal)
