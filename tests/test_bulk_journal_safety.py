@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -409,6 +409,47 @@ def test_default_job_names_are_the_same_in_every_run() -> None:
     assert default_job_name(other) != name
 
 
+def adder(group: str) -> Callable[[str], Awaitable[str]]:
+    async def add(email: str) -> str:
+        return group
+
+    return add
+
+
+async def test_closures_over_other_values_are_other_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    sent: list[tuple[str, str]] = []
+
+    def adder_logging(group: str) -> Callable[[str], Awaitable[str]]:
+        async def add(email: str) -> str:
+            sent.append((group, email))
+            return group
+
+        return add
+
+    assert (await bulk.run(adder_logging("G1"), EMAILS[:3], journal=path)).succeeded == 3
+    with pytest.raises(bulk.JournalMismatchError):
+        await bulk.run(adder_logging("G2"), EMAILS[:3], journal=path)
+    assert sent == [("G1", e) for e in EMAILS[:3]]
+    again = await bulk.run(adder_logging("G1"), EMAILS[:3], journal=path)
+    assert again.from_journal == 3 and len(sent) == 3
+
+
+def test_default_job_names_hold_closure_values_and_defaults() -> None:
+    assert default_job_name(adder("G1")).endswith("adder.<locals>.add(group='G1')")
+    assert default_job_name(adder("G1")) == default_job_name(adder("G1"))
+    assert default_job_name(adder("G1")) != default_job_name(adder("G2"))
+    one = lambda e, group="G1", n=2: e  # noqa: E731
+    other = lambda e, group="G2", n=2: e  # noqa: E731
+    assert default_job_name(one).endswith("<lambda>(group='G1', n=2)")
+    assert default_job_name(one) != default_job_name(other)
+
+    def keyword(e: str, *, flag: bool = True, client: object = object()) -> str:
+        return e
+
+    assert default_job_name(keyword).endswith("keyword(flag=True, client=object)")
+
+
 async def test_replayed_outcomes_keep_their_value_and_are_counted(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
 
@@ -448,3 +489,31 @@ def test_the_ledger_of_a_journal_has_a_row_per_item(tmp_path: Path) -> None:
     missing = CliRunner().invoke(cli, ["ledger", "--journal", str(tmp_path / "no.db"), str(out)])
     assert missing.exit_code == 2
     assert "no.db: there is no journal at this path" in missing.stderr
+
+
+def test_a_journal_failing_mid_run_keeps_the_partial_ledger(
+    tmp_path: Path, threaded_fake: FakeIQualify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked: list[str] = []
+    original = Journal.mark_started
+
+    def fills_up(self: Journal, key: str, *, run: int, index: int) -> None:
+        if len(marked) >= 7:
+            raise JournalError(self.path, "cannot write it: the disk is full (injected)")
+        original(self, key, run=run, index=index)
+        marked.append(key)
+
+    monkeypatch.setattr(Journal, "mark_started", fills_up)
+    people = tmp_path / "people.csv"
+    people.write_text("email\n" + "".join(f"p{n}@example.org\n" for n in range(60)))
+    offering = sorted(threaded_fake.state.offerings)[0]
+    env = {"IQUALIFY_API_KEY": THREAD_KEY, "IQUALIFY_BASE_URL": threaded_fake.base_url}
+    ledger = tmp_path / "l.csv"
+    args = ["enrol", "--offering", offering, str(people), "--ledger", str(ledger)]
+    result = CliRunner().invoke(cli, [*args, "--journal", str(tmp_path / "j.db")], env=env)
+    assert result.exit_code == 2, result.output
+    assert "disk is full" in result.stderr
+    assert not ledger.exists()
+    with open(f"{ledger}.partial", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(r["outcome"] == "succeeded" for r in rows) == 7

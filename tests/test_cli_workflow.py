@@ -215,3 +215,25 @@ def test_export_with_a_wrong_key_is_one_line(fake: FakeIQualify, tmp_path: Path)
     result = CliRunner().invoke(cli, ["export-analytics", "--all", "--out", str(tmp_path)], env=env)
     assert result.exit_code == 2 and result.stderr.startswith("error: the API key was refused")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_the_common_cause_of_real_api_errors_says_status_and_name_once(
+    fake: FakeIQualify,
+) -> None:
+    from iqualify_async import APIError, Client
+    from iqualify_async.bulk import ErrorInfo, Outcome, Status
+    from iqualify_async.cli.people_job import Tally, Would, cause_line
+
+    async with Client(api_key=KEY, base_url=fake.base_url) as iq:
+        with pytest.raises(APIError) as failed:
+            await iq.request("GET", "/offerings/" + "0" * 24)
+    error = ErrorInfo.from_exception(failed.value)
+    tally = Tally(Would([], "skip"))
+    for n in range(2):
+        tally.count(Outcome(n, f"k{n}", f"p{n}", Status.FAILED, error=error))
+    cause = tally.common_cause()
+    assert cause is not None
+    line = cause_line(cause)
+    head = f"2 failed: {failed.value.status} {failed.value.name}: "
+    assert line == head + str(failed.value.details)
+    assert line.count(str(failed.value.status)) == 1 and line.count(str(failed.value.name)) == 1

@@ -9,6 +9,7 @@ progress bar, ledger and journal, and the report (:func:`run_people_job`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ import attrs
 import click
 
 from ..bulk.people_files import DEFAULT_OUTCOMES
-from .app import configure_logging, journal_errors
+from .app import configure_logging
 from .errors import EXIT_FAILURES, EXIT_OK, CommandError
 from .options import connection_options, output_options
 from .output import Output, plural
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 OUTCOME_CHOICES = ("succeeded", "skipped", "failed", "unprocessed")
+
+logger = logging.getLogger("iqualify_async.cli")
 
 
 def people_job_options(fn: F) -> F:
@@ -237,7 +240,9 @@ class Tally:
         if status == "failed" and error is not None:
             cause = (error.status, error.name, error.type)
             self.causes[cause] += 1
-            self.examples.setdefault(cause, error.message)
+            # The API's own words; the message repeats the status and name shown beside them.
+            example = error.details if isinstance(error.details, str) else error.message
+            self.examples.setdefault(cause, example)
 
     def common_cause(self) -> dict[str, Any] | None:
         """The cause most failures share (more than half of them), if there is one."""
@@ -275,7 +280,8 @@ class Tally:
 def cause_line(cause: dict[str, Any]) -> str:
     """``"1,000 failed: 403 AccessDeniedError: ..."``."""
     head = " ".join(str(p) for p in (cause["status"], cause["name"] or cause["type"]) if p)
-    return f"{cause['count']:,} failed: {head}: {cause['message']}"
+    message = str(cause["message"]).removeprefix(f"{head}: ")
+    return f"{cause['count']:,} failed: {head}: {message}"
 
 
 def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
@@ -305,13 +311,17 @@ def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
 
     try:
         code = asyncio.run(_run(output, client_kwargs, job, people, options, writer, on_start))
-    except BaseException as exc:
+    except BaseException:
         if writer is not None:
-            # A refusal (an offering, the journal) comes before the first item: nothing to keep.
-            if began and not isinstance(exc, (CommandError, *journal_errors())):
-                writer.close(complete=False)
+            if began:
+                # Work began: the ledger (left as .partial) accounts for every person, whatever
+                # ended the run (a journal or ledger that cannot be written included).
+                try:
+                    writer.close(complete=False)
+                except Exception:
+                    logger.warning("cannot keep the ledger %s", writer.path, exc_info=True)
             else:
-                writer.discard()  # stopped before the first item: nothing to keep
+                writer.discard()  # a refusal before the first item: nothing to keep
         raise
     return code
 
