@@ -265,6 +265,36 @@ async def test_a_removed_wal_file_never_makes_a_started_item_look_new(tmp_path: 
     assert calls == ["b"]
 
 
+@pytest.mark.parametrize("kept", ["without-lock", "copied"])
+async def test_a_lost_wal_is_noticed_without_the_lock_file(tmp_path: Path, kept: str) -> None:
+    path = tmp_path / "job.sqlite"
+    _killed_mid_run_then_wal_removed(path)
+    if kept == "without-lock":
+        os.remove(f"{path}.lock")
+    else:
+        copy = tmp_path / "elsewhere" / "job.sqlite"
+        copy.parent.mkdir()
+        copy.write_bytes(path.read_bytes())  # only the main file
+        path = copy
+
+    calls: list[str] = []
+    checked: list[str] = []
+
+    async def enrol(email: str) -> str:
+        calls.append(email)
+        return "enrolled"
+
+    async def verify(email: str) -> bool:
+        checked.append(email)
+        return email == "a"
+
+    outcomes = {o.item: o async for o in bulk.run(enrol, ["a", "b"], journal=path, verify=verify)}
+    assert sorted(checked) == ["a", "b"]  # "a" was started: verified, never re-sent blindly
+    assert outcomes["a"].verified and calls == ["b"]
+    with Journal(path) as again:
+        assert again.suspect
+
+
 def test_a_journal_dropped_without_closing_is_not_taken_for_a_lost_wal(tmp_path: Path) -> None:
     path = tmp_path / "job.sqlite"
     journal = Journal(path)

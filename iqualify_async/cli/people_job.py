@@ -305,12 +305,16 @@ def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
 
     def on_start() -> None:
         # From the first item on, the journal and the ledger account for every person.
-        nonlocal began
-        began = True
         state.interrupt_hint = resume_hint
 
+    def on_work() -> None:
+        nonlocal began
+        began = True
+
     try:
-        code = asyncio.run(_run(output, client_kwargs, job, people, options, writer, on_start))
+        code = asyncio.run(
+            _run(output, client_kwargs, job, people, options, writer, on_start, on_work)
+        )
     except BaseException:
         if writer is not None:
             if began:
@@ -334,6 +338,7 @@ async def _run(
     options: JobOptions,
     writer: LedgerWriter | None,
     on_start: Callable[[], None],
+    on_work: Callable[[], None],
 ) -> int:
     from .. import Client
     from ..bulk import JournalMismatchError
@@ -354,10 +359,24 @@ async def _run(
                 total,
                 ok_label="to do" if options.dry_run else "ok",
             )
-            running = job.build(iq, people, options, on_progress)
+            track = on_progress
+
+            def progress(p: Any) -> None:
+                if getattr(p, "in_flight", 0) or getattr(p, "done", 0) > getattr(
+                    p, "unprocessed", 0
+                ):
+                    on_work()  # the first item started
+                track(p)
+
+            def count(outcome: Outcome[Any, Any]) -> None:
+                if str(outcome.status) != "unprocessed":
+                    on_work()
+                tally.count(outcome)
+
+            running = job.build(iq, people, options, progress)
             on_start()
             try:
-                summary = await running.wait(ledger=writer, on_outcome=tally.count)
+                summary = await running.wait(ledger=writer, on_outcome=count)
             except JournalMismatchError as exc:
                 raise CommandError(
                     f"{exc.path} is the journal of another job ({exc.stored}); "
