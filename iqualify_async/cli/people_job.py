@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -153,6 +153,19 @@ class PeopleJob:
     build: Callable[[Client, list[Person], JobOptions, Callable[[Any], None]], Job[Any, Any]]
     """Makes the job: ``(client, people, options, on_progress)``."""
     would: Would
+    targets: Sequence[Target] = ()
+    """Other things that must exist (a group, a channel, a marker); checked with the offerings."""
+
+
+@attrs.frozen
+class Target:
+    """Something a command acts on besides offerings, and one cheap read that fails when it
+    does not exist (or its id has the wrong shape)."""
+
+    kind: str
+    """``"group"``, ``"channel"``, ``"marker"``."""
+    id: str
+    read: Callable[[Client], Awaitable[object]]
 
 
 def read_people(output: Output, options: JobOptions) -> list[Person]:
@@ -202,9 +215,16 @@ def open_ledger(job_name: str, options: JobOptions) -> LedgerWriter | None:
         ) from None
 
 
-async def preflight(iq: Client, offerings: Sequence[str]) -> None:
-    """One cheap read for the key, one per offering: a wrong one is one line, nothing sent."""
-    from ..errors import AuthenticationError, NotFoundError, PermissionDeniedError
+async def preflight(iq: Client, offerings: Sequence[str], targets: Sequence[Target] = ()) -> None:
+    """One cheap read for the key, one per offering and one per other target: a wrong one is
+    one line, nothing sent."""
+    from ..errors import (
+        AuthenticationError,
+        BadRequestError,
+        NotFoundError,
+        ParameterError,
+        PermissionDeniedError,
+    )
 
     try:
         await iq.org.get()
@@ -219,6 +239,19 @@ async def preflight(iq: Client, offerings: Sequence[str]) -> None:
 
     for offering_id in dict.fromkeys(offerings):
         await exists(offering_id)
+
+    for target in targets:
+        missing = False
+        try:
+            await target.read(iq)
+        except (NotFoundError, ParameterError):
+            missing = True
+        except BadRequestError as exc:
+            if exc.name != "ObjectIsNotError":  # e.g. "The user ... is not a marker."
+                raise
+            missing = True
+        if missing:
+            raise CommandError(f"{target.kind} {target.id!r} not found")
 
 
 class Tally:
@@ -349,7 +382,7 @@ async def _run(
     tally = Tally(job.would)
     interrupted = False
     async with Client(**client_kwargs) as iq:
-        await preflight(iq, job.offerings)
+        await preflight(iq, job.offerings, job.targets)
         # An enrolment per person and offering is worth counting; a person per person is not.
         items = "" if job.unit[0] == "person" else f": {plural(total, *job.unit)}"
         output.line(f"{doing} {plural(len(people), 'person', 'people')} {job.where}{items}")
