@@ -237,3 +237,35 @@ async def test_the_common_cause_of_real_api_errors_says_status_and_name_once(
     head = f"2 failed: {failed.value.status} {failed.value.name}: "
     assert line == head + str(failed.value.details)
     assert line.count(str(failed.value.status)) == 1 and line.count(str(failed.value.name)) == 1
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_terminal_shows_the_table_title_once(width: int) -> None:
+    from iqualify_async.cli.commands.endpoints import ENDPOINTS
+
+    output = Output(State())
+    buffer = io.StringIO()
+    output.console = Console(file=buffer, width=width, force_terminal=True, color_system=None)
+    rows = [(e.method, e.path, e.attr, e.summary) for e in ENDPOINTS]
+    output.table(f"{len(rows)} operations", ["method", "path", "Python name", "summary"], rows)
+    text = buffer.getvalue()
+    assert text.count("operations") == 1 and text.startswith(f"{len(rows)} operations")
+    assert all(e.attr in text for e in ENDPOINTS)
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_piped_endpoints_are_one_table_whose_summaries_wrap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from iqualify_async.cli.commands.endpoints import ENDPOINTS
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    result = CliRunner().invoke(cli, ["endpoints"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{len(ENDPOINTS)} operations" and result.stdout.count("operations") == 1
+    assert lines[1].split() == ["method", "path", "Python", "name", "summary"]
+    for endpoint in ENDPOINTS:  # one row per operation, its identifiers on one line
+        assert any(
+            line.split()[:3] == [endpoint.method, endpoint.path, endpoint.attr] for line in lines
+        ), endpoint.attr
