@@ -257,7 +257,7 @@ def test_three_workers_one_killed_enrol_everyone_exactly_once(
     }
     with ledger.open(newline="") as f:
         rows = list(csv.DictReader(f))
-    assert sorted(r["person.email"] for r in rows) == sorted(
+    assert sorted(r["email"] for r in rows) == sorted(
         f"worker.test{n:04d}@example.org" for n in range(count)
     )
 

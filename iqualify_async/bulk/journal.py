@@ -319,9 +319,9 @@ class Journal:
         """Record the terminal outcome of ``key``; with ``commit=False`` it is committed with the
         next write that commits (or by :meth:`commit`), at the latest 100 outcomes later.
         """
-        error_json = None if error is None else json.dumps(_error_data(error))
-        value_json = None if value is None else json.dumps(_jsonable(value))
-        item_json = None if item is None else json.dumps(_jsonable(item))
+        error_json = None if error is None else json.dumps(error_data(error))
+        value_json = None if value is None else json.dumps(jsonable(value))
+        item_json = None if item is None else json.dumps(jsonable(item))
         with self._guard():
             self._begin()
             self._db.execute(
@@ -401,30 +401,34 @@ def _shut(db: sqlite3.Connection, lock: JournalLock, *, clean: bool) -> None:
         lock.release()
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data for a journal (its ``repr`` when it has no JSON form)."""
     try:
         return to_jsonable(value)
     except TypeError:
         return repr(value)
 
 
-def _error_data(error: ErrorInfo) -> dict[str, Any]:
+def error_data(error: ErrorInfo) -> dict[str, Any]:
+    """An item's error as a journal stores it (JSON data); :func:`error_from_data` reverses it."""
     return {
         "type": error.type,
         "message": error.message,
         "status": error.status,
         "name": error.name,
-        "details": _jsonable(error.details),
+        "details": jsonable(error.details),
     }
+
+
+def error_from_data(data: Any) -> ErrorInfo | None:
+    """The error a journal stored with :func:`error_data` (``None`` for none)."""
+    if not data:
+        return None
+    return ErrorInfo(data["type"], data["message"], data["status"], data["name"], data["details"])
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
     key, status, uncertain, run, index, reason, error_json, value_json = row
-    error = None
-    if error_json:
-        data = json.loads(error_json)
-        error = ErrorInfo(
-            data["type"], data["message"], data["status"], data["name"], data["details"]
-        )
+    error = error_from_data(json.loads(error_json) if error_json else None)
     value = None if value_json is None else json.loads(value_json)
     return JournalEntry(key, status, bool(uncertain), run, index, reason, error, value)

@@ -29,8 +29,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import JournalError, JournalMismatchError
-from .journal import STARTED, JournalEntry
-from .keys import to_jsonable
+from .journal import STARTED, JournalEntry, error_data, error_from_data, jsonable
 from .outcome import ErrorInfo, Status
 
 __all__ = ["PostgresJournal"]
@@ -135,13 +134,6 @@ def _split_url(url: str) -> tuple[str, str, str, dict[str, float]]:
 
 def _message(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        return to_jsonable(value)
-    except TypeError:
-        return repr(value)
 
 
 class PostgresJournal:
@@ -405,7 +397,7 @@ class PostgresJournal:
             " idx = %s, item = %s, updated_at = now(),"
             " lease_until = now() + make_interval(secs => %s)"
             " WHERE journal = %s AND key = %s AND owner = %s RETURNING 1",
-            (run, index, json.dumps(_jsonable(item)), self.lease, self.journal, key, self.owner),
+            (run, index, json.dumps(jsonable(item)), self.lease, self.journal, key, self.owner),
         )
         return bool(held)
 
@@ -422,8 +414,8 @@ class PostgresJournal:
         value: Any,
         uncertain: bool,
     ) -> None:
-        error_json = None if error is None else json.dumps(_error_data(error))
-        value_json = None if value is None else json.dumps(_jsonable(value))
+        error_json = None if error is None else json.dumps(error_data(error))
+        value_json = None if value is None else json.dumps(jsonable(value))
         held = await self._execute(
             "UPDATE iqualify_journal_items SET status = %s, uncertain = %s, run = %s, idx = %s,"
             " item = %s, reason = %s, error = %s, value = %s, updated_at = now(),"
@@ -434,7 +426,7 @@ class PostgresJournal:
                 uncertain,
                 run,
                 index,
-                json.dumps(_jsonable(item)),
+                json.dumps(jsonable(item)),
                 reason,
                 error_json,
                 value_json,
@@ -498,23 +490,9 @@ class PostgresJournal:
         return {str(status): int(n) for status, n in rows}
 
 
-def _error_data(error: ErrorInfo) -> dict[str, Any]:
-    return {
-        "type": error.type,
-        "message": error.message,
-        "status": error.status,
-        "name": error.name,
-        "details": _jsonable(error.details),
-    }
-
-
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
     key, status, uncertain, run, index, reason, error, value = row
-    info = None
-    if error:
-        info = ErrorInfo(
-            error["type"], error["message"], error["status"], error["name"], error["details"]
-        )
+    info = error_from_data(error)
     if status == PENDING:
         status, uncertain = PENDING, False
     elif status == STARTED:
