@@ -269,3 +269,18 @@ def test_piped_endpoints_are_one_table_whose_summaries_wrap(
         assert any(
             line.split()[:3] == [endpoint.method, endpoint.path, endpoint.attr] for line in lines
         ), endpoint.attr
+
+
+def test_no_create_failures_give_a_hint_in_command_line_terms(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email\nnew.one@example.org\nnew.two@example.org\n")
+    offering = sorted(fake.state.offerings)[0]
+    code, out, err = run(
+        fake, "enrol", "--offering", offering, str(people), "--no-create",
+        "--ledger", str(tmp_path / "l.csv"),
+    )  # fmt: skip
+    assert code == 1, err
+    assert "2 failed: LookupError: no user new.one@example.org; run without --no-create" in out
+    assert "create_missing_users" not in out + err

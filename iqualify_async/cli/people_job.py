@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -155,6 +155,8 @@ class PeopleJob:
     would: Would
     targets: Sequence[Target] = ()
     """Other things that must exist (a group, a channel, a marker); checked with the offerings."""
+    hints: Mapping[str, str] = attrs.field(factory=dict)
+    """Library advice in failure messages and what to say instead on the command line."""
 
 
 @attrs.frozen
@@ -257,8 +259,9 @@ async def preflight(iq: Client, offerings: Sequence[str], targets: Sequence[Targ
 class Tally:
     """What the outcomes say beyond the summary: a dry run's plan, the failures' causes."""
 
-    def __init__(self, would: Would) -> None:
+    def __init__(self, would: Would, hints: Mapping[str, str] | None = None) -> None:
         self.would = would
+        self.hints = dict(hints or {})
         self.values: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.causes: Counter[tuple[int | None, str | None, str]] = Counter()
@@ -275,6 +278,8 @@ class Tally:
             self.causes[cause] += 1
             # The API's own words; the message repeats the status and name shown beside them.
             example = error.details if isinstance(error.details, str) else error.message
+            for said, instead in self.hints.items():
+                example = example.replace(said, instead)
             self.examples.setdefault(cause, example)
 
     def common_cause(self) -> dict[str, Any] | None:
@@ -379,7 +384,7 @@ async def _run(
     total = len(people) * job.per_person
     doing = "Checking" if options.dry_run else job.doing
     started = time.monotonic()
-    tally = Tally(job.would)
+    tally = Tally(job.would, job.hints)
     interrupted = False
     async with Client(**client_kwargs) as iq:
         await preflight(iq, job.offerings, job.targets)
