@@ -27,6 +27,8 @@ from ._fake_thread import fake_in_thread
 from ._postgres_service import fresh_schema
 from .conftest import THREAD_KEY
 
+pytestmark = pytest.mark.services
+
 
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
