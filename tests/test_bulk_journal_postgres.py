@@ -147,7 +147,7 @@ def _kill_after(url: str, log: Path, after: int) -> None:
 async def test_a_killed_workers_items_are_verified_after_its_lease_expires(
     postgres_schema: str, tmp_path: Path
 ) -> None:
-    url = f"{postgres_schema}&lease=1&poll=0.05"
+    url = f"{postgres_schema}&lease=0.5&poll=0.05"
     log = tmp_path / "applied.log"
     _kill_after(url, log, after=60)
     applied_before = _applied(log)
