@@ -69,11 +69,7 @@ def create_app(
     @app.get("/health")
     async def health(request: Request) -> dict[str, Any]:
         iq: Client = request.app.state.iq
-        limiter = iq._limiter
-        return {
-            "rate_per_second": iq.current_rate,
-            "shared_limit": getattr(limiter, "shared", False),
-        }
+        return {"rate_per_second": iq.current_rate, "shared_limit": iq.shared_limit_active}
 
     return app
 

@@ -269,6 +269,12 @@ class BaseClient:
         """Requests per second the adaptive limiter allows now (``None``: unbounded)."""
         return self._limiter.rate if self._limiter is not None else None
 
+    @property
+    def shared_limit_active(self) -> bool:
+        """Whether the rate limit is taken from the shared store (Redis) now: ``False`` without
+        ``RateLimit.shared`` and while the client falls back to its own limit."""
+        return bool(getattr(self._limiter, "shared", False))
+
     # -- lifecycle ------------------------------------------------------------------------
 
     @property

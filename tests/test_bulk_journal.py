@@ -322,3 +322,16 @@ async def test_sigkill_then_rerun_redoes_nothing_and_accounts_for_everything(
     assert {str(n) for n in verified} == in_flight  # in-flight items went through verify
     assert {o.key for o in outcomes if o.from_journal} == done_before
     assert sorted(applied_before + calls) == list(range(400)), "applied twice or never"
+
+
+def test_both_journals_store_errors_with_one_helper() -> None:
+    from iqualify_async.bulk import journal, journal_pg, ledger, people_files
+    from iqualify_async.bulk.outcome import ErrorInfo
+
+    error = ErrorInfo("NotFoundError", "404 ObjectNotFoundError: gone", 404, "X", {"a": [1]})
+    assert journal.error_from_data(journal.error_data(error)) == error
+    assert journal.error_from_data(None) is None
+    assert journal_pg.error_data is journal.error_data
+    assert journal_pg.error_from_data is journal.error_from_data
+    # A people file tells a ledger by the ledger's own column list.
+    assert people_files.LEDGER_META is ledger.LEDGER_META

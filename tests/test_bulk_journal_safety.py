@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import errno
 import functools
 import gc
+import io
 import os
 import signal
 import socket
@@ -15,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -263,6 +265,36 @@ async def test_a_removed_wal_file_never_makes_a_started_item_look_new(tmp_path: 
     assert calls == ["b"]
 
 
+@pytest.mark.parametrize("kept", ["without-lock", "copied"])
+async def test_a_lost_wal_is_noticed_without_the_lock_file(tmp_path: Path, kept: str) -> None:
+    path = tmp_path / "job.sqlite"
+    _killed_mid_run_then_wal_removed(path)
+    if kept == "without-lock":
+        os.remove(f"{path}.lock")
+    else:
+        copy = tmp_path / "elsewhere" / "job.sqlite"
+        copy.parent.mkdir()
+        copy.write_bytes(path.read_bytes())  # only the main file
+        path = copy
+
+    calls: list[str] = []
+    checked: list[str] = []
+
+    async def enrol(email: str) -> str:
+        calls.append(email)
+        return "enrolled"
+
+    async def verify(email: str) -> bool:
+        checked.append(email)
+        return email == "a"
+
+    outcomes = {o.item: o async for o in bulk.run(enrol, ["a", "b"], journal=path, verify=verify)}
+    assert sorted(checked) == ["a", "b"]  # "a" was started: verified, never re-sent blindly
+    assert outcomes["a"].verified and calls == ["b"]
+    with Journal(path) as again:
+        assert again.suspect
+
+
 def test_a_journal_dropped_without_closing_is_not_taken_for_a_lost_wal(tmp_path: Path) -> None:
     path = tmp_path / "job.sqlite"
     journal = Journal(path)
@@ -342,6 +374,38 @@ def test_the_command_line_exits_2_on_a_corrupt_journal(
     assert result.stderr.startswith(f"error: journal {journal}: it is corrupt")
 
 
+class _FullDisk(io.StringIO):
+    """A lock file on a full disk: nothing written to it reaches the disk."""
+
+    def flush(self) -> None:
+        if self.getvalue():
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_lock_file_on_a_full_disk_is_named(
+    tmp_path: Path, threaded_fake: FakeIQualify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iqualify_async.bulk import journal_lock
+
+    journal = tmp_path / "job.db"
+    monkeypatch.setattr(journal_lock, "open", lambda *a, **k: _FullDisk(), raising=False)
+    monkeypatch.setattr(journal_lock, "_fcntl", None)
+    with pytest.raises(JournalError) as failed:
+        Journal(journal)
+    assert failed.value.path == str(journal)
+    assert (
+        str(failed.value)
+        == f"journal {journal}: cannot write its lock file: No space left on device"
+    )
+    assert failed.value.__context__ is None
+
+    result = _enrol(threaded_fake, tmp_path, journal)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: journal {journal}: cannot write its lock file")
+    assert not threaded_fake.stats.writes
+    assert not (tmp_path / "l.csv").exists() and not (tmp_path / "l.csv.partial").exists()
+
+
 # -- a journal knows its job and its values -------------------------------------------------------
 
 
@@ -373,6 +437,47 @@ def test_default_job_names_are_the_same_in_every_run() -> None:
     assert name.endswith("<locals>.send(object, offering='O1')")
     assert default_job_name(functools.partial(send, object(), offering="O1")) == name
     assert default_job_name(other) != name
+
+
+def adder(group: str) -> Callable[[str], Awaitable[str]]:
+    async def add(email: str) -> str:
+        return group
+
+    return add
+
+
+async def test_closures_over_other_values_are_other_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    sent: list[tuple[str, str]] = []
+
+    def adder_logging(group: str) -> Callable[[str], Awaitable[str]]:
+        async def add(email: str) -> str:
+            sent.append((group, email))
+            return group
+
+        return add
+
+    assert (await bulk.run(adder_logging("G1"), EMAILS[:3], journal=path)).succeeded == 3
+    with pytest.raises(bulk.JournalMismatchError):
+        await bulk.run(adder_logging("G2"), EMAILS[:3], journal=path)
+    assert sent == [("G1", e) for e in EMAILS[:3]]
+    again = await bulk.run(adder_logging("G1"), EMAILS[:3], journal=path)
+    assert again.from_journal == 3 and len(sent) == 3
+
+
+def test_default_job_names_hold_closure_values_and_defaults() -> None:
+    assert default_job_name(adder("G1")).endswith("adder.<locals>.add(group='G1')")
+    assert default_job_name(adder("G1")) == default_job_name(adder("G1"))
+    assert default_job_name(adder("G1")) != default_job_name(adder("G2"))
+    one = lambda e, group="G1", n=2: e  # noqa: E731
+    other = lambda e, group="G2", n=2: e  # noqa: E731
+    assert default_job_name(one).endswith("<lambda>(group='G1', n=2)")
+    assert default_job_name(one) != default_job_name(other)
+
+    def keyword(e: str, *, flag: bool = True, client: object = object()) -> str:
+        return e
+
+    assert default_job_name(keyword).endswith("keyword(flag=True, client=object)")
 
 
 async def test_replayed_outcomes_keep_their_value_and_are_counted(tmp_path: Path) -> None:
@@ -414,3 +519,31 @@ def test_the_ledger_of_a_journal_has_a_row_per_item(tmp_path: Path) -> None:
     missing = CliRunner().invoke(cli, ["ledger", "--journal", str(tmp_path / "no.db"), str(out)])
     assert missing.exit_code == 2
     assert "no.db: there is no journal at this path" in missing.stderr
+
+
+def test_a_journal_failing_mid_run_keeps_the_partial_ledger(
+    tmp_path: Path, threaded_fake: FakeIQualify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked: list[str] = []
+    original = Journal.mark_started
+
+    def fills_up(self: Journal, key: str, *, run: int, index: int) -> None:
+        if len(marked) >= 7:
+            raise JournalError(self.path, "cannot write it: the disk is full (injected)")
+        original(self, key, run=run, index=index)
+        marked.append(key)
+
+    monkeypatch.setattr(Journal, "mark_started", fills_up)
+    people = tmp_path / "people.csv"
+    people.write_text("email\n" + "".join(f"p{n}@example.org\n" for n in range(60)))
+    offering = sorted(threaded_fake.state.offerings)[0]
+    env = {"IQUALIFY_API_KEY": THREAD_KEY, "IQUALIFY_BASE_URL": threaded_fake.base_url}
+    ledger = tmp_path / "l.csv"
+    args = ["enrol", "--offering", offering, str(people), "--ledger", str(ledger)]
+    result = CliRunner().invoke(cli, [*args, "--journal", str(tmp_path / "j.db")], env=env)
+    assert result.exit_code == 2, result.output
+    assert "disk is full" in result.stderr
+    assert not ledger.exists()
+    with open(f"{ledger}.partial", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sum(r["outcome"] == "succeeded" for r in rows) == 7

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iqualify_async import bulk
 from iqualify_async.bulk import Enrolment, Outcome, Status, people_from
 from iqualify_async.bulk.ledger import LedgerWriter
+
+from ._postgres_service import fresh_schema
 
 _TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
@@ -72,3 +77,56 @@ def test_an_enrolment_ledger_row_is_a_person_in_people_csv_columns(tmp_path: Pat
     }
     assert rows[1]["tags"] == '["a;b"]'  # a tag holding a separator stays one tag
     assert people_from(rows) == people[:2]
+
+
+async def _journal_ledger(journal: str | Path, enrolments: list[Enrolment], path: Path) -> None:
+    async def enrol(item: Enrolment) -> str:
+        if item.key().endswith("0.org/facilitator"):
+            raise ValueError("refused")
+        return "enrolled"
+
+    await bulk.run(enrol, enrolments, journal=journal, key=Enrolment.key, name="enrol")
+    await bulk.ledger_from_journal(journal, path)
+
+
+def _journal_round_trip(journal: str | Path, people: list[bulk.Person], suffix: str) -> None:
+    enrolments = [Enrolment("O-1", p, "facilitator") for p in people]
+    with tempfile.TemporaryDirectory() as directory:
+        own = Path(directory) / f"own.{suffix}"
+        write(own, enrolments)
+        path = Path(directory) / f"ledger.{suffix}"
+        asyncio.run(_journal_ledger(journal, enrolments, path))
+        back = people_from(bulk.items_from_ledger(path, statuses=None))
+        if suffix == "csv":
+            with own.open(newline="") as f, path.open(newline="") as g:
+                assert next(csv.reader(f)) == next(csv.reader(g))  # the same columns
+    assert back == people
+
+
+@settings(max_examples=25, deadline=None)
+@given(PEOPLE, st.sampled_from(["csv", "jsonl"]))
+def test_people_in_a_journal_ledger_are_read_back_equal(
+    raw: list[dict[str, object]], suffix: str
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        _journal_round_trip(Path(directory) / "j.sqlite", people_from(raw), suffix)
+
+
+@pytest.mark.services
+@settings(max_examples=10, deadline=None)
+@given(PEOPLE, st.sampled_from(["csv", "jsonl"]))
+def test_people_in_a_postgres_journal_ledger_are_read_back_equal(
+    raw: list[dict[str, object]], suffix: str
+) -> None:
+    with fresh_schema() as url:
+        _journal_round_trip(url, people_from(raw), suffix)
+
+
+def test_a_journal_ledger_feeds_the_enrol_command(tmp_path: Path) -> None:
+    people = people_from([{"email": "a@example.org", "tags": ["x", "y"], "firstName": "A"}])
+    path = tmp_path / "ledger.csv"
+    asyncio.run(_journal_ledger(tmp_path / "j.sqlite", [Enrolment("O-1", people[0])], path))
+    with path.open(newline="") as f:
+        header = next(csv.reader(f))
+    assert "email" in header and "person.email" not in header
+    assert bulk.read_people_file(path, outcomes=["succeeded"]).people == people

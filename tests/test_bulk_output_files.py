@@ -84,9 +84,32 @@ def test_cells_a_spreadsheet_would_run_are_quoted_and_read_back_exactly(text: st
     assert restore(neutralise(text)) == text
 
 
-@pytest.mark.parametrize("text", ["-MFnSwtlCEnhYlt6cYS7", "-5", "+64", "ada@example.org", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["-MFnSwtlCEnhYlt6cYS7", "-M_-9zZ0aA1bB2cC3dD4", "-5", "+64", "-1.5", "ada@example.org", ""],
+)
 def test_ids_numbers_and_plain_text_are_left_alone(text: str) -> None:
     assert neutralise(text) == text
+    assert restore(neutralise(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-A1-B1", "+A1", "-A1", "+A1+B1", "-1+A1", "-MFnSwtlCEnhYlt6cYS", "-MFnSwtlCEnhYlt6cYS7x",
+     "-MFnSwtlCEnhYlt6cY+7", "+MFnSwtlCEnhYlt6cYS7", "-sum.x", "-5.", "+1e5"],
+)  # fmt: skip
+def test_signed_cells_other_than_numbers_and_ids_are_quoted(text: str) -> None:
+    assert neutralise(text) == "'" + text
+    assert restore(neutralise(text)) == text
+
+
+def test_push_ids_of_the_fake_are_left_alone() -> None:
+    from iqualify_async.testing.state import State
+
+    state = State()
+    for _ in range(200):
+        push_id = state.new_push_id()
+        assert neutralise(push_id) == push_id
 
 
 async def test_a_ledger_neutralises_formulas_and_gives_the_item_back(tmp_path: Path) -> None:

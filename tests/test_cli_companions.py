@@ -116,6 +116,31 @@ def test_companion_commands_check_offerings_first(fake: FakeIQualify, tmp_path: 
     assert sum(fake.stats.writes.values()) == 0
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_companion_commands_check_groups_channels_and_markers_first(
+    fake: FakeIQualify, tmp_path: Path, dry_run: bool
+) -> None:
+    offering = first(fake)
+    source = people_csv(tmp_path / "p.csv", learners(offering, 3))
+    absent = "f" * 24
+    nobody = next(k for k, e in offering.enrolments.items() if e.is_learner)
+    for option, value, kind in (
+        ("--group", "NOPE", "group"),
+        ("--group", absent, "group"),
+        ("--channel", "NOPE", "channel"),
+        ("--channel", absent, "channel"),
+        ("--marker", "nobody@example.org", "marker"),
+        ("--marker", nobody, "marker"),  # enrolled, but not a marker
+    ):
+        command = {"group": "add-to-group", "channel": "add-to-channel"}.get(kind, "assign-marker")
+        args = [command, "--offering", offering.id, option, value, str(source)]
+        args += ["--dry-run"] if dry_run else ["--ledger", str(tmp_path / "l.csv")]
+        code, out, err = run(fake, *args)
+        assert (code, err) == (2, f"error: {kind} {value!r} not found\n"), out
+        assert not (tmp_path / "l.csv").exists()
+    assert sum(fake.stats.writes.values()) == 0
+
+
 def test_add_to_group_killed_with_sigkill_resumes_without_sending_twice(tmp_path: Path) -> None:
     with fake_in_thread(api_key=KEY, seed="demo", faults=Faults(latency_ms=20)) as fake:
         offering = first(fake)

@@ -215,3 +215,72 @@ def test_export_with_a_wrong_key_is_one_line(fake: FakeIQualify, tmp_path: Path)
     result = CliRunner().invoke(cli, ["export-analytics", "--all", "--out", str(tmp_path)], env=env)
     assert result.exit_code == 2 and result.stderr.startswith("error: the API key was refused")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_the_common_cause_of_real_api_errors_says_status_and_name_once(
+    fake: FakeIQualify,
+) -> None:
+    from iqualify_async import APIError, Client
+    from iqualify_async.bulk import ErrorInfo, Outcome, Status
+    from iqualify_async.cli.people_job import Tally, Would, cause_line
+
+    async with Client(api_key=KEY, base_url=fake.base_url) as iq:
+        with pytest.raises(APIError) as failed:
+            await iq.request("GET", "/offerings/" + "0" * 24)
+    error = ErrorInfo.from_exception(failed.value)
+    tally = Tally(Would([], "skip"))
+    for n in range(2):
+        tally.count(Outcome(n, f"k{n}", f"p{n}", Status.FAILED, error=error))
+    cause = tally.common_cause()
+    assert cause is not None
+    line = cause_line(cause)
+    head = f"2 failed: {failed.value.status} {failed.value.name}: "
+    assert line == head + str(failed.value.details)
+    assert line.count(str(failed.value.status)) == 1 and line.count(str(failed.value.name)) == 1
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_narrow_terminal_shows_the_table_title_once(width: int) -> None:
+    from iqualify_async.cli.commands.endpoints import ENDPOINTS
+
+    output = Output(State())
+    buffer = io.StringIO()
+    output.console = Console(file=buffer, width=width, force_terminal=True, color_system=None)
+    rows = [(e.method, e.path, e.attr, e.summary) for e in ENDPOINTS]
+    output.table(f"{len(rows)} operations", ["method", "path", "Python name", "summary"], rows)
+    text = buffer.getvalue()
+    assert text.count("operations") == 1 and text.startswith(f"{len(rows)} operations")
+    assert all(e.attr in text for e in ENDPOINTS)
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_piped_endpoints_are_one_table_whose_summaries_wrap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from iqualify_async.cli.commands.endpoints import ENDPOINTS
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    result = CliRunner().invoke(cli, ["endpoints"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{len(ENDPOINTS)} operations" and result.stdout.count("operations") == 1
+    assert lines[1].split() == ["method", "path", "Python", "name", "summary"]
+    for endpoint in ENDPOINTS:  # one row per operation, its identifiers on one line
+        assert any(
+            line.split()[:3] == [endpoint.method, endpoint.path, endpoint.attr] for line in lines
+        ), endpoint.attr
+
+
+def test_no_create_failures_give_a_hint_in_command_line_terms(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email\nnew.one@example.org\nnew.two@example.org\n")
+    offering = sorted(fake.state.offerings)[0]
+    code, out, err = run(
+        fake, "enrol", "--offering", offering, str(people), "--no-create",
+        "--ledger", str(tmp_path / "l.csv"),
+    )  # fmt: skip
+    assert code == 1, err
+    assert "2 failed: LookupError: no user new.one@example.org; run without --no-create" in out
+    assert "create_missing_users" not in out + err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,3 +62,15 @@ async def test_the_app_keeps_answering_when_redis_is_gone(
     found, health = await call(app, f"/offerings/{offering.id}", "/health")
     assert found.status_code == 200
     assert health.json() == {"rate_per_second": 2.5, "shared_limit": False}  # 10 / 4 workers
+
+
+def test_the_example_reads_only_public_client_attributes() -> None:
+    source = (Path(__file__).resolve().parent.parent / "examples" / "fastapi_app.py").read_text()
+    assert "._" not in source.replace("__", "")
+
+
+async def test_a_client_without_a_shared_limit_says_so() -> None:
+    from iqualify_async import Client
+
+    async with Client(api_key="Example-Key-0123456789", base_url="http://127.0.0.1:9/v1") as iq:
+        assert iq.shared_limit_active is False

@@ -19,7 +19,10 @@ PARTIAL_SUFFIX = ".partial"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A sign followed only by word characters, dots and dashes calls nothing: an id such as
 # ``-MFnSwtl...`` or a number such as ``-5`` stays as it is.
-_INERT = re.compile(r"[+-][\w.\-]*", re.ASCII)
+# Left alone after a sign: a plain number, or an iQualify push id ("-" and 19 more characters
+# of [A-Za-z0-9_-], e.g. a channel's "-MFnSwtlCEnhYlt6cYS7"). Anything else (``-A1-B1``, ``+A1``)
+# a spreadsheet may evaluate.
+_INERT = re.compile(r"[+-][0-9]+(\.[0-9]+)?|-[A-Za-z0-9_-]{19}", re.ASCII)
 
 
 def partial_path(target: str | os.PathLike[str]) -> Path:
@@ -72,8 +75,9 @@ def neutralise(text: str) -> str:
     """``text`` made safe for a spreadsheet (the OWASP rule against CSV injection).
 
     A cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
-    ``'`` (spreadsheets show it as text and hide the quote), except a sign followed only by
-    letters, digits, ``_``, ``.`` and ``-`` (ids and numbers); so does a cell that already
+    ``'`` (spreadsheets show it as text and hide the quote), except a plain signed number
+    (``-5``, ``+64``, ``-1.5``) and an iQualify push id (``-`` and 19 letters, digits, ``_`` or
+    ``-``); so does a cell that already
     starts with ``'``, so that :func:`restore` gives every cell back exactly.
     """
     if text.startswith("'") or (text.startswith(_FORMULA_STARTS) and not _INERT.fullmatch(text)):

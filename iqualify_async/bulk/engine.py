@@ -746,16 +746,43 @@ class Job(Generic[I, R]):
 
 def default_job_name(fn: Callable[..., object]) -> str:
     """The name a journal knows a job by when none is given: the function's qualified name,
-    with the arguments bound by :func:`functools.partial`, e.g. ``"enrol"`` or
-    ``"Sender.send(offering='O1', Client)"`` (strings and numbers by value, other objects by
-    type, so that the name is the same in every run)."""
+    with what it is bound to: the arguments bound by :func:`functools.partial`, the variables
+    a closure captured and the defaults of its parameters, e.g. ``"enrol"``,
+    ``"Sender.send(offering='O1', Client)"`` or ``"adder.<locals>.add(group='G1')"`` (strings,
+    numbers, booleans and ``None`` by value, other objects by type, so that the name is the
+    same in every run and another closure of the same function is another job)."""
     args: list[str] = []
     while isinstance(fn, functools.partial):
         bound = [*map(_stable, fn.args), *(f"{k}={_stable(v)}" for k, v in fn.keywords.items())]
         args = [*bound, *args]
         fn = fn.func
+    args.extend(_captured(fn))
     name = getattr(fn, "__qualname__", None) or type(fn).__qualname__
     return f"{name}({', '.join(args)})" if args else str(name)
+
+
+def _captured(fn: object) -> list[str]:
+    """What a function carries besides its code: closure variables and parameter defaults."""
+    fn = getattr(fn, "__func__", fn)  # a bound method: its function
+    code = getattr(fn, "__code__", None)
+    found: list[str] = []
+    cells = getattr(fn, "__closure__", None) or ()
+    if code is not None:
+        for var, cell in zip(code.co_freevars, cells, strict=False):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # not yet assigned
+                continue
+            if value is fn:
+                continue
+            found.append(f"{var}={_stable(value)}")
+    defaults = getattr(fn, "__defaults__", None) or ()
+    if code is not None and defaults:
+        names = code.co_varnames[: code.co_argcount][-len(defaults) :]
+        found.extend(f"{k}={_stable(v)}" for k, v in zip(names, defaults, strict=False))
+    kwdefaults = getattr(fn, "__kwdefaults__", None) or {}
+    found.extend(f"{k}={_stable(v)}" for k, v in kwdefaults.items())
+    return found
 
 
 def _stable(value: object) -> str:

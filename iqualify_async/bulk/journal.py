@@ -15,8 +15,9 @@ anything is re-sent. A ``started`` mark is always on disk before its call is mad
 
 One writer at a time: a second opener gets :class:`JournalLockedError` naming the holder (see
 :mod:`.journal_lock`). Commits not yet copied into the main file live in the ``-wal`` file
-beside it; when that file is found missing after a run that did not close the journal, the
-journal is marked *suspect* for good: from then on every item it does not record as done is
+beside it; when that file is found missing after a run that did not close the journal (as the
+lock file or the main file itself says: a run's start is copied into the main file at once),
+the journal is marked *suspect* for good: from then on every item it does not record as done is
 treated as possibly started and verified before any call.
 """
 
@@ -150,16 +151,15 @@ class Journal:
             raise JournalError(self.path, "it is a directory")
         self._lock = JournalLock(self.path)
         existed = os.path.exists(self.path)
-        wal_lost = (
-            existed
-            and self._lock.previous.get("state") == "open"
-            and not os.path.exists(self.path + "-wal")
-        )
+        # Without its -wal file, a journal whose last user did not close it has lost commits;
+        # the lock file says so, and so does the main file itself (which outlives the lock file
+        # when only the journal is kept or copied).
+        no_wal = existed and not os.path.exists(self.path + "-wal")
         try:
             with self._guard():
                 self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             try:
-                self._open(synchronous, wal_lost=wal_lost)
+                self._open(synchronous, no_wal=no_wal)
             except BaseException:
                 self._db.close()
                 raise
@@ -167,7 +167,7 @@ class Journal:
             self._lock.release()
             raise
 
-    def _open(self, synchronous: str, *, wal_lost: bool) -> None:
+    def _open(self, synchronous: str, *, no_wal: bool) -> None:
         with self._guard():
             tables = {
                 row[0]
@@ -189,7 +189,11 @@ class Journal:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (_SCHEMA_VERSION,))
             elif row[0] != _SCHEMA_VERSION:
                 raise JournalError(self.path, f"journal schema {row[0]} is not supported")
-            if wal_lost:
+            state = self._db.execute("SELECT value FROM meta WHERE name='state'").fetchone()
+            left_open = self._lock.previous.get("state") == "open" or (
+                state is not None and state[0] == "open"
+            )
+            if no_wal and left_open:
                 logger.warning(
                     "journal %s: its -wal file is missing after a run that did not close it; "
                     "items it does not record as done are verified before any call",
@@ -255,8 +259,13 @@ class Journal:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('job', ?)", (job,))
 
     def begin_run(self) -> int:
+        """Record a run; the main file (not only the ``-wal`` file) then says that the journal
+        is in use until it is closed cleanly."""
+        self.commit()
         with self._guard():
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'open')")
             cur = self._db.execute("INSERT INTO runs (started_at) VALUES (?)", (time.time(),))
+            self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         assert cur.lastrowid is not None
         return cur.lastrowid
 
@@ -310,9 +319,9 @@ class Journal:
         """Record the terminal outcome of ``key``; with ``commit=False`` it is committed with the
         next write that commits (or by :meth:`commit`), at the latest 100 outcomes later.
         """
-        error_json = None if error is None else json.dumps(_error_data(error))
-        value_json = None if value is None else json.dumps(_jsonable(value))
-        item_json = None if item is None else json.dumps(_jsonable(item))
+        error_json = None if error is None else json.dumps(error_data(error))
+        value_json = None if value is None else json.dumps(jsonable(value))
+        item_json = None if item is None else json.dumps(jsonable(item))
         with self._guard():
             self._begin()
             self._db.execute(
@@ -382,6 +391,7 @@ def _shut(db: sqlite3.Connection, lock: JournalLock, *, clean: bool) -> None:
         if clean:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('state', 'closed')")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             lock.mark_closed()
     except sqlite3.Error:
@@ -391,30 +401,34 @@ def _shut(db: sqlite3.Connection, lock: JournalLock, *, clean: bool) -> None:
         lock.release()
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data for a journal (its ``repr`` when it has no JSON form)."""
     try:
         return to_jsonable(value)
     except TypeError:
         return repr(value)
 
 
-def _error_data(error: ErrorInfo) -> dict[str, Any]:
+def error_data(error: ErrorInfo) -> dict[str, Any]:
+    """An item's error as a journal stores it (JSON data); :func:`error_from_data` reverses it."""
     return {
         "type": error.type,
         "message": error.message,
         "status": error.status,
         "name": error.name,
-        "details": _jsonable(error.details),
+        "details": jsonable(error.details),
     }
+
+
+def error_from_data(data: Any) -> ErrorInfo | None:
+    """The error a journal stored with :func:`error_data` (``None`` for none)."""
+    if not data:
+        return None
+    return ErrorInfo(data["type"], data["message"], data["status"], data["name"], data["details"])
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
     key, status, uncertain, run, index, reason, error_json, value_json = row
-    error = None
-    if error_json:
-        data = json.loads(error_json)
-        error = ErrorInfo(
-            data["type"], data["message"], data["status"], data["name"], data["details"]
-        )
+    error = error_from_data(json.loads(error_json) if error_json else None)
     value = None if value_json is None else json.loads(value_json)
     return JournalEntry(key, status, bool(uncertain), run, index, reason, error, value)

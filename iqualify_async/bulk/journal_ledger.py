@@ -21,7 +21,37 @@ _NOT_FINISHED = {
 }
 
 
-def _outcome(entry: JournalEntry, item: Any) -> Outcome[Any, Any]:
+_ENROLMENT_FIELDS = frozenset({"offering_id", "person", "role"})
+
+
+def _item(data: Any) -> Any:
+    """The item a journal recorded as JSON data, rebuilt as the job's item type where the data
+    is an enrolment's, so that its ledger row is a person in people-file columns."""
+    if not (isinstance(data, dict) and set(data) == _ENROLMENT_FIELDS):
+        return data
+    person = data["person"]
+    if not (isinstance(person, dict) and isinstance(person.get("email"), str)):
+        return data
+    from .enrol import Enrolment
+    from .people import Person
+
+    extra = person.get("extra")
+    return Enrolment(
+        str(data["offering_id"]),
+        Person(
+            person["email"],
+            person.get("first_name"),
+            person.get("last_name"),
+            person.get("person_id"),
+            tuple(person.get("tags") or ()),
+            extra=extra if isinstance(extra, dict) else {},
+        ),
+        data["role"],
+    )
+
+
+def _outcome(entry: JournalEntry, data: Any) -> Outcome[Any, Any]:
+    item = _item(data)
     if entry.status in _NOT_FINISHED:
         return Outcome(
             entry.index, entry.key, item, Status.UNPROCESSED, reason=_NOT_FINISHED[entry.status]
@@ -48,7 +78,8 @@ def _existing(journal: Journal | str | os.PathLike[str]) -> Journal:
 async def journal_outcomes(
     journal: Journal | PostgresJournal | str | os.PathLike[str],
 ) -> AsyncIterator[Outcome[Any, Any]]:
-    """The outcome of every item a journal records, in input order, items as JSON data.
+    """The outcome of every item a journal records, in input order, items as JSON data
+    (enrolments as :class:`~iqualify_async.bulk.Enrolment`, written to a ledger as people).
 
     Items started but not confirmed, or claimed and never started, are ``unprocessed``.
     """

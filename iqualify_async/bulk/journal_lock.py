@@ -37,17 +37,23 @@ class JournalLock:
     def __init__(self, path: str) -> None:
         self.path = path
         self.lock_path = path + ".lock"
+        self._file: IO[str] | None = None
+        why: str | None = None
         try:
-            self._file: IO[str] | None = open(self.lock_path, "a+", encoding="utf-8")
+            self._file = open(self.lock_path, "a+", encoding="utf-8")
         except OSError as exc:
-            raise JournalError(path, f"cannot create its lock file: {_why(exc)}") from None
+            why = _why(exc)
+        if self._file is None:
+            raise JournalError(path, f"cannot create its lock file: {why}")
+        self.previous: dict[str, Any] = {}
         try:
             self._acquire()
             self._file.seek(0)
             self.previous = _parse(self._file.read())
             self._write("open")
         except BaseException:
-            self._file.close()
+            with contextlib.suppress(OSError):  # a full disk fails the flush again
+                self._file.close()
             self._file = None
             raise
 
@@ -58,29 +64,41 @@ class JournalLock:
         try:
             _fcntl.flock(self._file.fileno(), _fcntl.LOCK_EX | _fcntl.LOCK_NB)
         except BlockingIOError:
-            self._file.seek(0)
-            holder = _parse(self._file.read())
-            since = holder.get("since")
-            raise JournalLockedError(
-                self.path,
-                pid=holder.get("pid") if isinstance(holder.get("pid"), int) else None,
-                host=holder.get("host") if isinstance(holder.get("host"), str) else None,
-                since=(
-                    datetime.datetime.fromtimestamp(since, datetime.UTC)
-                    if isinstance(since, int | float)
-                    else None
-                ),
-            ) from None
+            locked = True
         except OSError as exc:
-            raise JournalError(self.path, f"cannot lock it: {_why(exc)}") from None
+            failure = JournalError(self.path, f"cannot lock it: {_why(exc)}")
+            locked = False
+        else:
+            return
+        if not locked:
+            raise failure
+        self._file.seek(0)
+        holder = _parse(self._file.read())
+        since = holder.get("since")
+        raise JournalLockedError(
+            self.path,
+            pid=holder.get("pid") if isinstance(holder.get("pid"), int) else None,
+            host=holder.get("host") if isinstance(holder.get("host"), str) else None,
+            since=(
+                datetime.datetime.fromtimestamp(since, datetime.UTC)
+                if isinstance(since, int | float)
+                else None
+            ),
+        )
 
     def _write(self, state: str) -> None:
         assert self._file is not None
         holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        self._file.seek(0)
-        self._file.truncate()
-        self._file.write(json.dumps({**holder, "state": state}))
-        self._file.flush()
+        try:
+            self._file.seek(0)
+            self._file.truncate()
+            self._file.write(json.dumps({**holder, "state": state}))
+            self._file.flush()
+        except OSError as exc:
+            why = _why(exc)
+        else:
+            return
+        raise JournalError(self.path, f"cannot write its lock file: {why}")
 
     @property
     def held(self) -> bool:
@@ -88,7 +106,7 @@ class JournalLock:
 
     def mark_closed(self) -> None:
         """Record that the journal was closed cleanly (everything is in its main file)."""
-        with contextlib.suppress(OSError):  # not recorded: the next opener is merely careful
+        with contextlib.suppress(JournalError):  # not recorded: the next opener is careful
             self._write("closed")
 
     def release(self) -> None:

@@ -24,18 +24,19 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import JournalError, JournalMismatchError
-from .journal import STARTED, JournalEntry
-from .keys import to_jsonable
+from .journal import STARTED, JournalEntry, error_data, error_from_data, jsonable
 from .outcome import ErrorInfo, Status
 
 __all__ = ["PostgresJournal"]
 
 logger = logging.getLogger("iqualify_async.bulk")
+
+_T = TypeVar("_T")
 
 PENDING = "pending"  # claimed, not started
 _COLUMNS = "key, status, uncertain, run, idx, reason, error, value"
@@ -131,11 +132,8 @@ def _split_url(url: str) -> tuple[str, str, str, dict[str, float]]:
     return conninfo, journal, f"{shown}?journal={journal}", settings
 
 
-def _jsonable(value: Any) -> Any:
-    try:
-        return to_jsonable(value)
-    except TypeError:
-        return repr(value)
+def _message(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class PostgresJournal:
@@ -186,21 +184,30 @@ class PostgresJournal:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    @contextlib.contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _psycopg(self) -> Any:
+        """The psycopg module, or a JournalError saying how to install it."""
         try:
             import psycopg
         except ImportError:
-            raise JournalError(
-                self._shown,
-                "a PostgreSQL journal needs psycopg: pip install 'iqualify-async[postgres]'",
-            ) from None
+            pass
+        else:
+            return psycopg
+        raise JournalError(
+            self._shown,
+            "a PostgreSQL journal needs psycopg: pip install 'iqualify-async[postgres]'",
+        )
+
+    async def _guarded(self, work: Callable[[], Awaitable[_T]]) -> _T:
+        """``await work()``, a psycopg error becoming a JournalError naming the journal.
+
+        The JournalError is raised after the ``except`` block, so that neither its cause nor
+        its context is the psycopg error (whose text or attributes may show the password)."""
+        psycopg = self._psycopg()
         try:
-            yield
+            return await work()
         except psycopg.Error as exc:
-            raise JournalError(
-                self._shown, " ".join(str(exc).split()) or type(exc).__name__
-            ) from None
+            message = _message(exc)
+        raise JournalError(self._shown, message)
 
     async def _connect(self) -> Any:
         import psycopg
@@ -214,16 +221,20 @@ class PostgresJournal:
         are created on first use."""
         if self._conn is not None:
             return self._conn
-        with self._guard():
-            conn = await self._connect()
-            try:
-                async with conn.transaction():
-                    # Workers starting together must not race to create the tables.
-                    await conn.execute("SELECT pg_advisory_xact_lock(7243900011)")
-                    await conn.execute(_SCHEMA)
-            except BaseException:
+        conn = await self._guarded(self._connect)
+
+        async def create_tables() -> None:
+            async with conn.transaction():
+                # Workers starting together must not race to create the tables.
+                await conn.execute("SELECT pg_advisory_xact_lock(7243900011)")
+                await conn.execute(_SCHEMA)
+
+        try:
+            await self._guarded(create_tables)
+        except BaseException:
+            with contextlib.suppress(Exception):
                 await conn.close()
-                raise
+            raise
         self._conn = conn
         self._heartbeat = asyncio.create_task(self._renew(), name="journal-lease")
         return conn
@@ -234,9 +245,8 @@ class PostgresJournal:
         then not called."""
         if self._claims_conn is None:
             await self._connection()
-            with self._guard():
-                conn = await self._connect()
-                await conn.execute("SET synchronous_commit TO OFF")
+            conn = await self._guarded(self._connect)
+            await self._guarded(lambda: conn.execute("SET synchronous_commit TO OFF"))
             self._claims_conn = conn
         return self._claims_conn
 
@@ -260,14 +270,17 @@ class PostgresJournal:
         while self._queue:
             batch, self._queue = self._queue, []
             results: list[list[tuple[Any, ...]]] = []
+
+            async def commit(batch: list[Any] = batch, results: list[Any] = results) -> None:
+                async with self._serial():
+                    async with conn.pipeline(), conn.transaction():  # one round trip
+                        cursors = [await conn.execute(q, p) for q, p, _ in batch]
+                    for cur in cursors:
+                        rows = await cur.fetchall() if cur.description is not None else []
+                        results.append(list(rows))
+
             try:
-                with self._guard():
-                    async with self._serial():
-                        async with conn.pipeline(), conn.transaction():  # one round trip
-                            cursors = [await conn.execute(q, p) for q, p, _ in batch]
-                        for cur in cursors:
-                            rows = await cur.fetchall() if cur.description is not None else []
-                            results.append(list(rows))
+                await self._guarded(commit)
             except BaseException as exc:
                 error = (
                     exc
@@ -357,10 +370,14 @@ class PostgresJournal:
             "me": self.owner,
             "lease": self.lease,
         }
-        with self._guard():
-            async with self._claims_lock:
+        claims_lock = self._claims_lock
+
+        async def claim() -> Any:
+            async with claims_lock:
                 cur = await conn.execute(_CLAIM, params)
-                row = await cur.fetchone()
+                return await cur.fetchone()
+
+        row = await self._guarded(claim)
         assert row is not None
         inserted, took, rest = row[0], row[1], row[2:]
         if inserted:
@@ -380,7 +397,7 @@ class PostgresJournal:
             " idx = %s, item = %s, updated_at = now(),"
             " lease_until = now() + make_interval(secs => %s)"
             " WHERE journal = %s AND key = %s AND owner = %s RETURNING 1",
-            (run, index, json.dumps(_jsonable(item)), self.lease, self.journal, key, self.owner),
+            (run, index, json.dumps(jsonable(item)), self.lease, self.journal, key, self.owner),
         )
         return bool(held)
 
@@ -397,8 +414,8 @@ class PostgresJournal:
         value: Any,
         uncertain: bool,
     ) -> None:
-        error_json = None if error is None else json.dumps(_error_data(error))
-        value_json = None if value is None else json.dumps(_jsonable(value))
+        error_json = None if error is None else json.dumps(error_data(error))
+        value_json = None if value is None else json.dumps(jsonable(value))
         held = await self._execute(
             "UPDATE iqualify_journal_items SET status = %s, uncertain = %s, run = %s, idx = %s,"
             " item = %s, reason = %s, error = %s, value = %s, updated_at = now(),"
@@ -409,7 +426,7 @@ class PostgresJournal:
                 uncertain,
                 run,
                 index,
-                json.dumps(_jsonable(item)),
+                json.dumps(jsonable(item)),
                 reason,
                 error_json,
                 value_json,
@@ -446,7 +463,8 @@ class PostgresJournal:
     async def rows(self) -> AsyncIterator[tuple[JournalEntry, Any]]:
         """Every item recorded, with the item itself (as JSON data), in input order."""
         conn = await self._connection()
-        with self._guard():
+        psycopg = self._psycopg()
+        try:
             async with self._serial(), conn.transaction():
                 async with conn.cursor(name=f"rows_{uuid.uuid4().hex[:8]}") as cur:
                     await cur.execute(
@@ -456,6 +474,11 @@ class PostgresJournal:
                     )
                     async for row in cur:
                         yield _entry(row[:8]), row[8]
+        except psycopg.Error as exc:
+            message = _message(exc)
+        else:
+            return
+        raise JournalError(self._shown, message)
 
     async def counts(self) -> dict[str, int]:
         """How many items are recorded in each status (``pending`` and ``started`` included)."""
@@ -467,23 +490,9 @@ class PostgresJournal:
         return {str(status): int(n) for status, n in rows}
 
 
-def _error_data(error: ErrorInfo) -> dict[str, Any]:
-    return {
-        "type": error.type,
-        "message": error.message,
-        "status": error.status,
-        "name": error.name,
-        "details": _jsonable(error.details),
-    }
-
-
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
     key, status, uncertain, run, index, reason, error, value = row
-    info = None
-    if error:
-        info = ErrorInfo(
-            error["type"], error["message"], error["status"], error["name"], error["details"]
-        )
+    info = error_from_data(error)
     if status == PENDING:
         status, uncertain = PENDING, False
     elif status == STARTED:

@@ -27,7 +27,8 @@ __all__ = ["LedgerWriter", "items_from_ledger", "write_ledger"]
 
 Format = Literal["csv", "jsonl"]
 
-_HEAD = ("index", "key", "outcome")
+LEDGER_HEAD = ("index", "key", "outcome")
+"""A ledger's first columns (the item's follow), which also tell a ledger from a people file."""
 _TAIL = (
     "value",
     "error_type",
@@ -39,8 +40,10 @@ _TAIL = (
     "verified",
     "extra_fields",
 )
-_META = frozenset(_HEAD + _TAIL)
-_SCALAR_COLUMN = "item"
+LEDGER_META = frozenset(LEDGER_HEAD + _TAIL)
+"""A ledger's own columns; an item field of the same name is written as ``item.<name>``."""
+SCALAR_COLUMN = "item"
+"""The column of an item that is not a mapping."""
 
 
 def _format_of(path: str | os.PathLike[str], format: Format | None) -> Format:
@@ -78,10 +81,10 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
 def _item_columns(item: Any) -> dict[str, Any]:
     plain = _plain(item)
     if not isinstance(plain, dict):
-        return {_SCALAR_COLUMN: plain}
+        return {SCALAR_COLUMN: plain}
     flat: dict[str, Any] = {}
     _flatten(plain, "", flat)
-    return {(f"item.{k}" if k in _META else k): v for k, v in flat.items()}
+    return {(f"item.{k}" if k in LEDGER_META else k): v for k, v in flat.items()}
 
 
 def _cell(value: Any) -> str:
@@ -197,7 +200,7 @@ class LedgerWriter:
         columns = _item_columns(outcome.item)
         if self._csv is None:
             item_fields = self._fields if self._fields is not None else list(columns)
-            header = [*_HEAD, *item_fields, *_TAIL]
+            header = [*LEDGER_HEAD, *item_fields, *_TAIL]
             self._csv = csv.DictWriter(self._file, header, lineterminator="\r\n")
             self._csv.writeheader()
             self._known = frozenset(item_fields)
@@ -263,15 +266,17 @@ def items_from_ledger(
 
 
 def _item_from_csv(row: Mapping[str, str | None]) -> Any:
-    fields = {k: restore(v or "") for k, v in row.items() if k is not None and k not in _META}
-    if list(fields) == [_SCALAR_COLUMN]:
-        return fields[_SCALAR_COLUMN]
+    fields = {k: restore(v or "") for k, v in row.items() if k is not None and k not in LEDGER_META}
+    if list(fields) == [SCALAR_COLUMN]:
+        return fields[SCALAR_COLUMN]
     extra = restore(row.get("extra_fields") or "")
     if extra:
         fields.update({k: restore(_cell(v)) for k, v in json.loads(extra).items()})
     item: dict[str, Any] = {}
     for column, value in fields.items():
-        name = column.removeprefix("item.") if column.removeprefix("item.") in _META else column
+        name = (
+            column.removeprefix("item.") if column.removeprefix("item.") in LEDGER_META else column
+        )
         *parents, leaf = name.split(".")
         target = item
         for parent in parents:

@@ -19,6 +19,7 @@ from typing import IO
 import attrs
 
 from .atomic import restore
+from .ledger import LEDGER_HEAD, LEDGER_META, SCALAR_COLUMN
 from .outcome import Status
 from .people import CSV_COLUMNS, LEDGER_CONTEXT, PeopleError, Person, _normalise, _person
 
@@ -27,24 +28,8 @@ __all__ = ["DEFAULT_OUTCOMES", "PeopleFile", "read_people_file"]
 DEFAULT_OUTCOMES: tuple[str, ...] = (str(Status.FAILED), str(Status.UNPROCESSED))
 """The rows of a ledger taken as people unless told otherwise: those to do again."""
 
-_LEDGER_MARKS = frozenset({"index", "key", "outcome"})
-_LEDGER_META = frozenset(
-    {
-        "index",
-        "key",
-        "outcome",
-        "value",
-        "error_type",
-        "error_status",
-        "error_name",
-        "error_details",
-        "message",
-        "from_journal",
-        "verified",
-        "extra_fields",
-    }
-)
-_SCALAR_ITEM = "item"
+_LEDGER_MARKS = frozenset(LEDGER_HEAD)
+_SCALAR_ITEM = SCALAR_COLUMN
 _DELIMITERS = (",", ";", "\t")
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -204,7 +189,7 @@ def _people(
     notes: list[str],
 ) -> list[Person]:
     names = [_normalise(h) for h in header]
-    ignored = LEDGER_CONTEXT | _LEDGER_META if ledger else frozenset()
+    ignored = LEDGER_CONTEXT | LEDGER_META if ledger else frozenset()
     extra = [
         h
         for h, n in zip(header, names, strict=True)

@@ -76,15 +76,24 @@ class Output:
         header: bool = True,
     ) -> None:
         gap = 3
-        if header and rows and _width(columns, rows, gap) > self.console.width:
+        wrap_last = False
+        width = self.console.width
+        if header and rows and _width(columns, rows, gap) > width:
             gap = 1  # closer together before cutting a word
-            if _width(columns, rows, gap) > self.console.width:
-                # Still too narrow: one block of "column value" per row, rather than headers
-                # and numbers cut mid-word.
-                for row in rows:
-                    pairs = [(name, _cell(v)) for name, v in zip(columns, row, strict=True)]
-                    self.table(title, ("", ""), pairs, header=False)
-                return
+            if _width(columns, rows, gap) > width:
+                last_is_text = not all(isinstance(r[-1], int | float) for r in rows)
+                others = _width(columns[:-1], [r[:-1] for r in rows], gap) if columns[1:] else 0
+                if last_is_text and others + gap + _MIN_WRAPPED <= width:
+                    wrap_last = True  # the free text wraps, within its own column
+                else:
+                    # Still too narrow: one block of "column value" per row (under one
+                    # title), rather than headers and numbers cut mid-word.
+                    if title:
+                        self.line(title)
+                    for row in rows:
+                        pairs = [(name, _cell(v)) for name, v in zip(columns, row, strict=True)]
+                        self.table(None, ("", ""), pairs, header=False)
+                    return
         table = Table(
             title=title,
             box=box.SIMPLE_HEAD,
@@ -99,7 +108,14 @@ class Output:
             numeric = bool(rows) and all(
                 isinstance(r[columns.index(name)], int | float) for r in rows
             )
-            table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+            fixed = wrap_last and name != columns[-1]
+            table.add_column(
+                name,
+                justify="right" if numeric else "left",
+                overflow="fold",
+                no_wrap=fixed,
+                min_width=_MIN_WRAPPED if wrap_last and not fixed else None,
+            )
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
         if self.console.is_terminal:
@@ -119,6 +135,10 @@ class Output:
                 yield bars
         else:
             yield bars
+
+
+_MIN_WRAPPED = 16
+"""The narrowest a wrapped free-text column may get before rows become blocks."""
 
 
 def _width(columns: Sequence[str], rows: Sequence[Sequence[Any]], gap: int) -> int:

@@ -9,9 +9,10 @@ progress bar, ledger and journal, and the report (:func:`run_people_job`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +20,7 @@ import attrs
 import click
 
 from ..bulk.people_files import DEFAULT_OUTCOMES
-from .app import configure_logging, journal_errors
+from .app import configure_logging
 from .errors import EXIT_FAILURES, EXIT_OK, CommandError
 from .options import connection_options, output_options
 from .output import Output, plural
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 OUTCOME_CHOICES = ("succeeded", "skipped", "failed", "unprocessed")
+
+logger = logging.getLogger("iqualify_async.cli")
 
 
 def people_job_options(fn: F) -> F:
@@ -150,6 +153,21 @@ class PeopleJob:
     build: Callable[[Client, list[Person], JobOptions, Callable[[Any], None]], Job[Any, Any]]
     """Makes the job: ``(client, people, options, on_progress)``."""
     would: Would
+    targets: Sequence[Target] = ()
+    """Other things that must exist (a group, a channel, a marker); checked with the offerings."""
+    hints: Mapping[str, str] = attrs.field(factory=dict)
+    """Library advice in failure messages and what to say instead on the command line."""
+
+
+@attrs.frozen
+class Target:
+    """Something a command acts on besides offerings, and one cheap read that fails when it
+    does not exist (or its id has the wrong shape)."""
+
+    kind: str
+    """``"group"``, ``"channel"``, ``"marker"``."""
+    id: str
+    read: Callable[[Client], Awaitable[object]]
 
 
 def read_people(output: Output, options: JobOptions) -> list[Person]:
@@ -199,9 +217,16 @@ def open_ledger(job_name: str, options: JobOptions) -> LedgerWriter | None:
         ) from None
 
 
-async def preflight(iq: Client, offerings: Sequence[str]) -> None:
-    """One cheap read for the key, one per offering: a wrong one is one line, nothing sent."""
-    from ..errors import AuthenticationError, NotFoundError, PermissionDeniedError
+async def preflight(iq: Client, offerings: Sequence[str], targets: Sequence[Target] = ()) -> None:
+    """One cheap read for the key, one per offering and one per other target: a wrong one is
+    one line, nothing sent."""
+    from ..errors import (
+        AuthenticationError,
+        BadRequestError,
+        NotFoundError,
+        ParameterError,
+        PermissionDeniedError,
+    )
 
     # Errors are raised outside the ``except`` blocks: nothing that holds an answer's body is
     # chained to them.
@@ -225,12 +250,26 @@ async def preflight(iq: Client, offerings: Sequence[str]) -> None:
     for offering_id in dict.fromkeys(offerings):
         await exists(offering_id)
 
+    for target in targets:
+        missing = False
+        try:
+            await target.read(iq)
+        except (NotFoundError, ParameterError):
+            missing = True
+        except BadRequestError as exc:
+            if exc.name != "ObjectIsNotError":  # e.g. "The user ... is not a marker."
+                raise
+            missing = True
+        if missing:
+            raise CommandError(f"{target.kind} {target.id!r} not found")
+
 
 class Tally:
     """What the outcomes say beyond the summary: a dry run's plan, the failures' causes."""
 
-    def __init__(self, would: Would) -> None:
+    def __init__(self, would: Would, hints: Mapping[str, str] | None = None) -> None:
         self.would = would
+        self.hints = dict(hints or {})
         self.values: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.causes: Counter[tuple[int | None, str | None, str]] = Counter()
@@ -245,7 +284,11 @@ class Tally:
         if status == "failed" and error is not None:
             cause = (error.status, error.name, error.type)
             self.causes[cause] += 1
-            self.examples.setdefault(cause, error.message)
+            # The API's own words; the message repeats the status and name shown beside them.
+            example = error.details if isinstance(error.details, str) else error.message
+            for said, instead in self.hints.items():
+                example = example.replace(said, instead)
+            self.examples.setdefault(cause, example)
 
     def common_cause(self) -> dict[str, Any] | None:
         """The cause most failures share (more than half of them), if there is one."""
@@ -283,7 +326,8 @@ class Tally:
 def cause_line(cause: dict[str, Any]) -> str:
     """``"1,000 failed: 403 AccessDeniedError: ..."``."""
     head = " ".join(str(p) for p in (cause["status"], cause["name"] or cause["type"]) if p)
-    return f"{cause['count']:,} failed: {head}: {cause['message']}"
+    message = str(cause["message"]).removeprefix(f"{head}: ")
+    return f"{cause['count']:,} failed: {head}: {message}"
 
 
 def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
@@ -307,19 +351,27 @@ def run_people_job(state: State, job: PeopleJob, options: JobOptions) -> int:
 
     def on_start() -> None:
         # From the first item on, the journal and the ledger account for every person.
-        nonlocal began
-        began = True
         state.interrupt_hint = resume_hint
 
+    def on_work() -> None:
+        nonlocal began
+        began = True
+
     try:
-        code = asyncio.run(_run(output, client_kwargs, job, people, options, writer, on_start))
-    except BaseException as exc:
+        code = asyncio.run(
+            _run(output, client_kwargs, job, people, options, writer, on_start, on_work)
+        )
+    except BaseException:
         if writer is not None:
-            # A refusal (an offering, the journal) comes before the first item: nothing to keep.
-            if began and not isinstance(exc, (CommandError, *journal_errors())):
-                writer.close(complete=False)
+            if began:
+                # Work began: the ledger (left as .partial) accounts for every person, whatever
+                # ended the run (a journal or ledger that cannot be written included).
+                try:
+                    writer.close(complete=False)
+                except Exception:
+                    logger.warning("cannot keep the ledger %s", writer.path, exc_info=True)
             else:
-                writer.discard()  # stopped before the first item: nothing to keep
+                writer.discard()  # a refusal before the first item: nothing to keep
         raise
     return code
 
@@ -332,6 +384,7 @@ async def _run(
     options: JobOptions,
     writer: LedgerWriter | None,
     on_start: Callable[[], None],
+    on_work: Callable[[], None],
 ) -> int:
     from .. import Client
     from ..bulk import JournalMismatchError
@@ -339,10 +392,10 @@ async def _run(
     total = len(people) * job.per_person
     doing = "Checking" if options.dry_run else job.doing
     started = time.monotonic()
-    tally = Tally(job.would)
+    tally = Tally(job.would, job.hints)
     interrupted = False
     async with Client(**client_kwargs) as iq:
-        await preflight(iq, job.offerings)
+        await preflight(iq, job.offerings, job.targets)
         # An enrolment per person and offering is worth counting; a person per person is not.
         items = "" if job.unit[0] == "person" else f": {plural(total, *job.unit)}"
         output.line(f"{doing} {plural(len(people), 'person', 'people')} {job.where}{items}")
@@ -352,10 +405,24 @@ async def _run(
                 total,
                 ok_label="to do" if options.dry_run else "ok",
             )
-            running = job.build(iq, people, options, on_progress)
+            track = on_progress
+
+            def progress(p: Any) -> None:
+                if getattr(p, "in_flight", 0) or getattr(p, "done", 0) > getattr(
+                    p, "unprocessed", 0
+                ):
+                    on_work()  # the first item started
+                track(p)
+
+            def count(outcome: Outcome[Any, Any]) -> None:
+                if str(outcome.status) != "unprocessed":
+                    on_work()
+                tally.count(outcome)
+
+            running = job.build(iq, people, options, progress)
             on_start()
             try:
-                summary = await running.wait(ledger=writer, on_outcome=tally.count)
+                summary = await running.wait(ledger=writer, on_outcome=count)
             except JournalMismatchError as exc:
                 raise CommandError(
                     f"{exc.path} is the journal of another job ({exc.stored}); "

@@ -3,7 +3,7 @@ write per person of a file, on the same skeleton as ``enrol``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,6 +13,7 @@ from ..people_job import (
     PEOPLE_HELP,
     JobOptions,
     PeopleJob,
+    Target,
     Would,
     people_job_options,
     run_people_job,
@@ -34,6 +35,7 @@ def _job(
     build: Build,
     would: str,
     skip: str,
+    targets: Sequence[Target] = (),
 ) -> PeopleJob:
     return PeopleJob(
         name=name,
@@ -44,6 +46,7 @@ def _job(
         per_person=1,
         build=build,
         would=Would([(WOULD_DO, "do", would)], skip),
+        targets=targets,
     )
 
 
@@ -93,7 +96,10 @@ def add_to_group(state: State, /, offering_id: str, group_id: str, **common: Any
         )  # fmt: skip
 
     job = _job("add-to-group", "Adding", f"to group {group_id} of offering {offering_id}",
-               [offering_id], build, "would add", "already in the group (skip)")  # fmt: skip
+               [offering_id], build, "would add", "already in the group (skip)",
+               [Target("group", group_id,
+                       lambda iq: iq.offerings.groups.list_learners(offering_id, group_id))],
+               )  # fmt: skip
     return run_people_job(state, job, JobOptions.take(common))
 
 
@@ -117,7 +123,10 @@ def add_to_channel(state: State, /, offering_id: str, channel_id: str, **common:
         )  # fmt: skip
 
     job = _job("add-to-channel", "Adding", f"to channel {channel_id} of offering {offering_id}",
-               [offering_id], build, "would add", "already in the channel (skip)")  # fmt: skip
+               [offering_id], build, "would add", "already in the channel (skip)",
+               [Target("channel", channel_id,
+                       lambda iq: iq.offerings.channels.get_with_learners(offering_id, channel_id))],
+               )  # fmt: skip
     return run_people_job(state, job, JobOptions.take(common))
 
 
@@ -150,7 +159,10 @@ def assign_marker(
         )  # fmt: skip
 
     job = _job("assign-marker", "Assigning", f"to marker {marker_email} in offering {offering_id}",
-               [offering_id], build, "would assign", "already assigned (skip)")  # fmt: skip
+               [offering_id], build, "would assign", "already assigned (skip)",
+               [Target("marker", marker_email,
+                       lambda iq: iq.offerings.markers.list_learners(offering_id, marker_email))],
+               )  # fmt: skip
     return run_people_job(state, job, JobOptions.take(common))
 
 

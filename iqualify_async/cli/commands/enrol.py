@@ -111,5 +111,8 @@ def enrol(
             ],
             "already enrolled (skip)",
         ),
+        hints={
+            "pass create_missing_users=True to create it": "run without --no-create to create it"
+        },
     )
     return run_people_job(state, job, options)
