@@ -2,7 +2,7 @@
 
 A ledger is meant to be fixed and fed back in: the item's own fields keep their names (nested
 fields flattened as ``a.b`` in CSV; an item with a ``ledger_fields()`` method, such as an
-enrolment, is written as the columns it gives), and :func:`items_from_ledger` reads the items of
+enrolment or a person, is written as the columns it gives), and :func:`items_from_ledger` reads the items of
 chosen outcomes back, e.g. the failed ones after correcting them.
 
 A ledger written to a path appears whole: it is written to ``<path>.partial`` and renamed into
@@ -236,7 +236,8 @@ def items_from_ledger(
 
     JSONL gives the items back as written (JSON data). CSV gives dicts of strings with dotted
     columns nested again, or the plain ``item`` string for scalar items. Either way, an item
-    written from ``ledger_fields()`` (an enrolment) comes back as a mapping its job takes again.
+    written from ``ledger_fields()`` (an enrolment, a person) comes back as a mapping its job
+    takes again.
     """
     wanted = None if statuses is None else frozenset(str(Status(s)) for s in statuses)
     fmt = _format_of(path, format)
