@@ -36,8 +36,8 @@ def learners(offering: Offering, n: int) -> list[str]:
     return [k for k, e in offering.enrolments.items() if e.is_learner][:n]
 
 
-async def statuses(job: bulk.Job[str, str]) -> dict[str, Status]:
-    return {o.item: o.status async for o in job}
+async def statuses(job: bulk.Job[bulk.Person, str]) -> dict[str, Status]:
+    return {o.item.email: o.status async for o in job}
 
 
 async def test_remove_from_offering_then_again_skips(fake: FakeIQualify) -> None:
@@ -105,7 +105,7 @@ async def test_a_write_applied_then_cut_off_is_verified_not_sent_again() -> None
         async with client(fake) as iq:
             outcomes = [o async for o in bulk.add_to_group(iq, offering.id, group.id, people)]
             ambiguous = iq.stats.ambiguous_writes
-    assert {(o.item, o.status, o.value) for o in outcomes} == {
+    assert {(o.item.email, o.status, o.value) for o in outcomes} == {
         (p, Status.SUCCEEDED, "done") for p in people
     }
     assert ambiguous == 4 and fake.stats.faults["apply_then_drop"] == 4
@@ -125,7 +125,7 @@ async def test_channel_adds_cut_off_after_being_applied_are_checked_in_the_chann
         async with client(fake) as iq:
             job = bulk.add_to_channel(iq, offering.id, channel.id, people)
             outcomes = [o async for o in job]
-    assert {(o.item, o.status, o.message) for o in outcomes} == {
+    assert {(o.item.email, o.status, o.message) for o in outcomes} == {
         (p, Status.SUCCEEDED, None) for p in people
     }
     assert fake.stats.by_route[CHANNEL_ADD] == 3  # each found in the channel, not re-sent
@@ -180,7 +180,7 @@ async def test_assign_to_marker_reports_a_refused_learner_alone(fake: FakeIQuali
     outsider = next(k for k in fake.state.users if k not in offering.enrolments)
     async with client(fake) as iq:
         job = bulk.assign_to_marker(iq, offering.id, marker, [*people, outsider])
-        outcomes = {o.item: o async for o in job}
+        outcomes = {o.item.email: o async for o in job}
     assert {p: outcomes[p].status for p in people} == dict.fromkeys(people, Status.SUCCEEDED)
     refused = outcomes[outsider]
     assert refused.status is Status.FAILED and refused.error is not None

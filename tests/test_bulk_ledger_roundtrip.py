@@ -7,6 +7,7 @@ import csv
 import tempfile
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,3 +131,42 @@ def test_a_journal_ledger_feeds_the_enrol_command(tmp_path: Path) -> None:
         header = next(csv.reader(f))
     assert "email" in header and "person.email" not in header
     assert bulk.read_people_file(path, outcomes=["succeeded"]).people == people
+
+
+def _person_ledgers(journal: Path, people: list[bulk.Person], own: Path, path: Path) -> None:
+    """A companion job's items (people) in a ledger written as it runs and one from its
+    journal."""
+
+    async def add(person: bulk.Person) -> str:
+        if person.email.startswith("="):
+            raise ValueError("refused")
+        return "done"
+
+    async def go() -> None:
+        job = bulk.run(add, people, journal=journal, key=lambda p: p.email.lower(), name="add")
+        await job.wait(ledger=own)
+        await bulk.ledger_from_journal(journal, path)
+
+    asyncio.run(go())
+
+
+@settings(max_examples=40, deadline=None)
+@given(PEOPLE, st.sampled_from(["csv", "jsonl"]))
+def test_people_of_a_companion_ledger_are_read_back_equal(
+    raw: list[dict[str, object]], suffix: str
+) -> None:
+    people = [
+        attrs.evolve(p, extra={"Department": f"=D{i}"}) for i, p in enumerate(people_from(raw))
+    ]
+    with tempfile.TemporaryDirectory() as directory:
+        own = Path(directory) / f"own.{suffix}"
+        path = Path(directory) / f"journal.{suffix}"
+        _person_ledgers(Path(directory) / "j.sqlite", people, own, path)
+        for ledger in (own, path):
+            if suffix == "jsonl":  # each item as the columns of a people file
+                items = list(bulk.items_from_ledger(ledger, statuses=None))
+                assert items == [p.row() for p in people]
+                continue
+            found = bulk.read_people_file(ledger, outcomes=[str(s) for s in Status])
+            assert found.people == people
+            assert [p.extra for p in found.people] == [p.extra for p in people]

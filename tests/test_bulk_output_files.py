@@ -11,7 +11,7 @@ import pytest
 
 from iqualify_async import Client, RateLimit, bulk
 from iqualify_async.bulk import LedgerWriter, Outcome, Status
-from iqualify_async.bulk.atomic import neutralise, restore
+from iqualify_async.bulk.atomic import csv_cell, neutralise, restore
 from iqualify_async.testing import FakeIQualify
 
 KEY = "output-files-key"
@@ -101,6 +101,19 @@ def test_ids_numbers_and_plain_text_are_left_alone(text: str) -> None:
 def test_signed_cells_other_than_numbers_and_ids_are_quoted(text: str) -> None:
     assert neutralise(text) == "'" + text
     assert restore(neutralise(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [(None, ""), (True, "true"), (False, "false"), (3, "3"), (-1.5, "-1.5"), ("=A1", "'=A1"),
+     ({"a": "é"}, '{"a": "é"}'), ([1, 2], "[1, 2]"), ("-MFnSwtlCEnhYlt6cYS7", "-MFnSwtlCEnhYlt6cYS7")],
+)  # fmt: skip
+def test_ledgers_and_exports_write_cells_by_one_rule(value: object, cell: str) -> None:
+    from iqualify_async.bulk import export_files, ledger
+
+    assert csv_cell(value) == cell
+    assert ledger.csv_cell is csv_cell
+    assert export_files.csv_cell is csv_cell
 
 
 def test_push_ids_of_the_fake_are_left_alone() -> None:

@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from iqualify_async import ENDPOINTS
+from iqualify_async import ENDPOINTS, SHORTCUTS
 from iqualify_async.cli import cli
 from iqualify_async.testing import FakeIQualify
 
@@ -32,17 +32,18 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 def test_endpoints_lists_every_operation_with_its_python_name() -> None:
     code, out, _ = run("endpoints")
     assert code == 0
-    assert f"{len(ENDPOINTS)} operations" in out
-    for endpoint in ENDPOINTS:
+    assert f"{len(ENDPOINTS) + len(SHORTCUTS)} operations" in out
+    for endpoint in (*ENDPOINTS, *SHORTCUTS.values()):
         assert endpoint.attr in out
     assert "/offerings/{offeringId}/users" in out
+    assert "users.unsuspend" in out
 
 
 def test_endpoints_json_is_the_registry() -> None:
     code, out, _ = run("endpoints", "--json")
     assert code == 0
     listed = json.loads(out)
-    assert [e["attr"] for e in listed] == [e.attr for e in ENDPOINTS]
+    assert [e["attr"] for e in listed] == [e.attr for e in ENDPOINTS] + list(SHORTCUTS)
     users_list = next(e for e in listed if e["attr"] == "offerings.users.list")
     assert users_list["method"] == "GET"
     assert {p["python_name"] for p in users_list["params"]} >= {"offering_id", "learners"}
@@ -52,6 +53,19 @@ def test_endpoints_one_operation_shows_its_options() -> None:
     code, out, _ = run("endpoints", "offerings.users.list")
     assert code == 0
     assert "--offering-id" in out and "offeringId" in out and "--learners" in out
+
+
+def test_endpoints_shows_a_shortcut() -> None:
+    code, out, _ = run("endpoints", "users.unsuspend")
+    assert code == 0
+    assert "PUT /users/{userEmail}/suspend  (users.unsuspend)" in out
+    assert "--user-email" in out
+
+
+def test_serve_fake_help_says_flat_errors_cover_207_items() -> None:
+    code, out, _ = run("serve-fake", "--help")
+    assert code == 0
+    assert "failed items of a 207" in " ".join(out.split())
 
 
 def test_call_prints_the_api_answer_as_json(fake: FakeIQualify) -> None:

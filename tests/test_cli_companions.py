@@ -198,3 +198,62 @@ def test_a_journal_of_another_job_is_refused_and_the_ledger_left_alone(
     assert code == 2 and "is the journal of another job" in err
     assert ledger.read_text() == before and not (tmp_path / "l.csv.partial").exists()
     assert set(learners(offering, 2)) <= set(offering.enrolments)
+
+
+def test_a_companion_ledger_keeps_every_column_and_feeds_the_command_again(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    offering = first(fake)
+    group = next(iter(offering.groups.values()))
+    people = [p for p in learners(offering, 100) if p not in group.learners][:2]
+    assert len(people) == 2
+    source = tmp_path / "p.csv"
+    source.write_text(
+        "email,firstName,Department\n"
+        + "".join(f"{e},Name {i},=Dept {i}\n" for i, e in enumerate(people))
+    )
+    command = ("add-to-group", "--offering", offering.id, "--group", group.id)
+    ledger = tmp_path / "ledger.csv"
+    code, _, err = run(fake, *command, str(source), "--ledger", str(ledger))
+    assert code == 0, err
+    assert "'Department'" in err and "kept in the ledger" in err
+    rows = list(csv.DictReader(ledger.open(newline="")))
+    assert [(r["email"], r["firstName"], r["Department"]) for r in rows] == [
+        (e, f"Name {i}", f"'=Dept {i}") for i, e in enumerate(people)
+    ]
+    assert "item" not in rows[0]
+    assert [r["key"] for r in rows] == [
+        f"add_to_group/{offering.id}/{group.id}/{e.lower()}" for e in people
+    ]
+    again = tmp_path / "again.csv"
+    code, out, err = run(
+        fake, *command, str(ledger), "--outcomes", "succeeded", "--ledger", str(again), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["add-to-group"]["skipped"] == 2
+    rows = list(csv.DictReader(again.open(newline="")))
+    assert [(r["email"], r["firstName"], r["Department"], r["outcome"]) for r in rows] == [
+        (e, f"Name {i}", f"'=Dept {i}", "skipped") for i, e in enumerate(people)
+    ]
+
+
+def test_a_ledger_of_emails_from_an_earlier_version_still_feeds_a_companion_command(
+    fake: FakeIQualify, tmp_path: Path
+) -> None:
+    offering = first(fake)
+    group = next(iter(offering.groups.values()))
+    [person] = [p for p in learners(offering, 100) if p not in group.learners][:1]
+    old = tmp_path / "old.csv"
+    old.write_text(
+        "index,key,outcome,item,value,error_type,error_status,error_name,error_details,"
+        "message,from_journal,verified,extra_fields\r\n"
+        f"0,add_to_group/{offering.id}/{group.id}/{person},failed,{person},,,,,,,false,false,\r\n"
+    )
+    command = ("add-to-group", "--offering", offering.id, "--group", group.id)
+    ledger = tmp_path / "ledger.csv"
+    code, out, err = run(fake, *command, str(old), "--ledger", str(ledger), "--json")
+    assert code == 0, err
+    assert json.loads(out)["add-to-group"]["succeeded"] == 1
+    assert person in group.learners
+    [row] = csv.DictReader(ledger.open(newline=""))
+    assert row["email"] == person and row["outcome"] == "succeeded"

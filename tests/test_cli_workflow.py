@@ -257,15 +257,15 @@ def test_a_narrow_terminal_shows_the_table_title_once(width: int) -> None:
 def test_piped_endpoints_are_one_table_whose_summaries_wrap(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from iqualify_async.cli.commands.endpoints import ENDPOINTS
+    from iqualify_async.cli.commands.endpoints import OPERATIONS
 
     monkeypatch.delenv("COLUMNS", raising=False)
     result = CliRunner().invoke(cli, ["endpoints"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == f"{len(ENDPOINTS)} operations" and result.stdout.count("operations") == 1
+    assert lines[0] == f"{len(OPERATIONS)} operations" and result.stdout.count("operations") == 1
     assert lines[1].split() == ["method", "path", "Python", "name", "summary"]
-    for endpoint in ENDPOINTS:  # one row per operation, its identifiers on one line
+    for endpoint in OPERATIONS:  # one row per operation, its identifiers on one line
         assert any(
             line.split()[:3] == [endpoint.method, endpoint.path, endpoint.attr] for line in lines
         ), endpoint.attr

@@ -7,12 +7,13 @@ and its own output under the ``.partial`` name. Ledgers and analytics exports bo
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-__all__ = ["PARTIAL_SUFFIX", "AtomicFile", "neutralise", "restore"]
+__all__ = ["PARTIAL_SUFFIX", "AtomicFile", "csv_cell", "neutralise", "restore"]
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -83,6 +84,21 @@ def neutralise(text: str) -> str:
     if text.startswith("'") or (text.startswith(_FORMULA_STARTS) and not _INERT.fullmatch(text)):
         return "'" + text
     return text
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell, in ledgers and analytics exports alike: nothing for ``None``,
+    ``true``/``false``, nested values as JSON, text made safe by :func:`neutralise` (numbers
+    are left as they are)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
 
 
 def restore(text: str) -> str:

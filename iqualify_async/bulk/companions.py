@@ -1,6 +1,9 @@
 """Thin bulk helpers beside enrolment: one job item per person, every person accounted for.
 
-Each returns a :class:`Job` (``await`` it for the :class:`Summary`, iterate it for outcomes).
+Each returns a :class:`Job` (``await`` it for the :class:`Summary`, iterate it for outcomes)
+whose items are :class:`~iqualify_async.bulk.Person` objects (``people`` may be emails, mappings
+or people), so a ledger of the job lists each person in the columns of a people file, their
+other columns included, and can be given back as the people of the same job.
 With ``journal=``, an item's key and the job's name hold the operation and its target (e.g.
 ``add_to_group/<offering>/<group>/<email>``): a journal used by one job is refused by a job with
 another target (:class:`~iqualify_async.bulk.JournalMismatchError`) unless ``reuse_journal=True``.
@@ -24,7 +27,7 @@ from .batcher import MicroBatcher
 from .engine import Job, run
 from .journal import Journal
 from .outcome import Skip
-from .people import people_from
+from .people import Person, people_from
 from .progress import ProgressCallback
 
 if TYPE_CHECKING:
@@ -40,10 +43,6 @@ __all__ = [
 
 JournalArg = Journal | str | os.PathLike[str] | None
 DEFAULT_BATCH_SIZE = 50
-
-
-def _emails(people: Iterable[object]) -> list[str]:
-    return [p.email for p in people_from(people)]
 
 
 class _HasEmail(Protocol):
@@ -62,7 +61,7 @@ async def _channel_learners(iq: Client, offering_id: str, channel_id: str) -> se
 
 def _job(
     write: Callable[[str], Awaitable[object]],
-    emails: list[str],
+    people: list[Person],
     *,
     operation: str,
     target: Mapping[str, str],
@@ -76,10 +75,10 @@ def _job(
     on_progress: ProgressCallback | None,
     max_failures: int | None,
     dry_run: bool = False,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     if dry_run:
         return _dry_run(
-            emails,
+            people,
             operation=operation,
             done_reason=done_reason,
             members=members,
@@ -88,9 +87,9 @@ def _job(
             on_progress=on_progress,
         )
 
-    async def one(email: str) -> str:
+    async def one(person: Person) -> str:
         try:
-            await write(email)
+            await write(person.email)
         except APIError as exc:
             if exc.name != done_when:
                 raise
@@ -102,22 +101,23 @@ def _job(
     if members is not None:
         list_members = members
 
-        async def check(email: str) -> str | bool:
-            present = email.lower() in await list_members()
+        async def check(person: Person) -> str | bool:
+            present = person.email.lower() in await list_members()
             return "done" if present == wanted_present else False
 
         verify = check
 
     # Keys and the job's name carry the operation and its target, so a journal shared by two
-    # jobs never passes one job's work off as the other's.
+    # jobs never passes one job's work off as the other's. A person's key is their lower-cased
+    # email, as when the items were emails.
     prefix = "/".join([operation, *target.values()])
 
-    def key(email: str) -> str:
-        return f"{prefix}/{email.lower()}"
+    def key(person: Person) -> str:
+        return f"{prefix}/{person.email.lower()}"
 
     return run(
         one,
-        emails,
+        people,
         concurrency=concurrency,
         key=key,
         journal=journal,
@@ -134,7 +134,7 @@ WOULD_DO = "would do"
 
 
 def _dry_run(
-    emails: list[str],
+    people: list[Person],
     *,
     operation: str,
     done_reason: str,
@@ -142,25 +142,25 @@ def _dry_run(
     wanted_present: bool,
     concurrency: int,
     on_progress: ProgressCallback | None,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     """Read the members once and say, per person, whether the write would be sent."""
     listed: asyncio.Future[set[str]] | None = None
 
-    async def look(email: str) -> str:
+    async def look(person: Person) -> str:
         nonlocal listed
         if members is None:
             return WOULD_DO
         if listed is None:
             listed = asyncio.ensure_future(members())
-        if (email.lower() in await asyncio.shield(listed)) == wanted_present:
+        if (person.email.lower() in await asyncio.shield(listed)) == wanted_present:
             raise Skip(done_reason)
         return WOULD_DO
 
     return run(
         look,
-        emails,
+        people,
         concurrency=concurrency,
-        key=lambda e: f"{operation}/{e.lower()}",
+        key=lambda p: f"{operation}/{p.email.lower()}",
         on_progress=on_progress,
     )
 
@@ -176,7 +176,7 @@ def remove_from_offering(
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     dry_run: bool = False,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     """Remove each person from the offering; people not in it end ``skipped``."""
 
     async def remove(email: str) -> None:
@@ -184,7 +184,7 @@ def remove_from_offering(
 
     return _job(
         remove,
-        _emails(people),
+        people_from(people),
         operation="remove_from_offering",
         target={"offering": offering_id},
         done_when="UserNotInOfferingError",
@@ -212,7 +212,7 @@ def add_to_group(
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     dry_run: bool = False,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     """Add each learner to an assessment group; learners already in it end ``skipped``."""
 
     async def add(email: str) -> None:
@@ -220,7 +220,7 @@ def add_to_group(
 
     return _job(
         add,
-        _emails(people),
+        people_from(people),
         done_when="ObjectExistsError",
         done_reason="already in the group",
         operation="add_to_group",
@@ -248,7 +248,7 @@ def add_to_channel(
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     dry_run: bool = False,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     """Add each learner to a group channel; learners already in it end ``skipped``."""
 
     async def add(email: str) -> None:
@@ -256,7 +256,7 @@ def add_to_channel(
 
     return _job(
         add,
-        _emails(people),
+        people_from(people),
         done_when="ObjectExistsError",
         done_reason="already in the channel",
         operation="add_to_channel",
@@ -302,7 +302,7 @@ def assign_to_marker(
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     dry_run: bool = False,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     """Put each learner on the marker's list (adding twice is harmless: the list is a set).
 
     Up to ``batch_size`` learners go in one request, ``concurrency`` requests at a time, on the
@@ -322,7 +322,7 @@ def assign_to_marker(
 
     return _job(
         add,
-        _emails(learners),
+        people_from(learners),
         done_when="ObjectExistsError",
         done_reason="already assigned",
         operation="assign_to_marker",
@@ -351,7 +351,7 @@ def transfer(
     on_progress: ProgressCallback | None = None,
     max_failures: int | None = None,
     dry_run: bool = False,
-) -> Job[str, str]:
+) -> Job[Person, str]:
     """Move each learner from one offering to another (same course content); learners already
     in the target offering end ``skipped``."""
 
@@ -367,7 +367,7 @@ def transfer(
 
     return _job(
         move,
-        _emails(people),
+        people_from(people),
         done_when="ObjectExistsError",
         done_reason="already in the target offering",
         operation="transfer",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._json import dumps
-from .atomic import PARTIAL_SUFFIX, AtomicFile, neutralise
+from .atomic import PARTIAL_SUFFIX, AtomicFile, csv_cell
 
 __all__ = ["FORMATS", "Format", "KindFiles"]
 
@@ -119,20 +119,6 @@ class KindFiles:
         return sorted(found)
 
 
-def csv_value(value: Any) -> str:
-    """A record's value as a CSV cell: ``true``/``false``, nested values as JSON, text made
-    safe for spreadsheets (numbers are left as they are)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str):
-        return neutralise(value)
-    return str(value)
-
-
 def _to_csv(source: Path, target: Path, header: Sequence[str]) -> Path:
     """Rewrite a JSONL spool as CSV: the kind's columns (``header``) first, then any other
     field in order of first appearance."""
@@ -146,7 +132,7 @@ def _to_csv(source: Path, target: Path, header: Sequence[str]) -> Path:
             writer = csv.DictWriter(out.file, fieldnames=list(columns), lineterminator="\r\n")
             writer.writeheader()
             for line in lines:
-                writer.writerow({k: csv_value(v) for k, v in json.loads(line).items()})
+                writer.writerow({k: csv_cell(v) for k, v in json.loads(line).items()})
     except BaseException:
         out.abandon()
         raise

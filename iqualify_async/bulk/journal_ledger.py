@@ -22,32 +22,44 @@ _NOT_FINISHED = {
 
 
 _ENROLMENT_FIELDS = frozenset({"offering_id", "person", "role"})
+_PERSON_FIELDS = frozenset({"email", "first_name", "last_name", "person_id", "tags", "extra"})
+
+
+def _person(data: Any, *, every_field: bool) -> Any:
+    """A person as a journal recorded it (JSON data), rebuilt; ``None`` when it is not one
+    (with ``every_field``, data holding other fields than exactly a person's is not one)."""
+    if not (isinstance(data, dict) and isinstance(data.get("email"), str)):
+        return None
+    if every_field and set(data) != _PERSON_FIELDS:
+        return None
+    from .people import Person
+
+    extra = data.get("extra")
+    return Person(
+        data["email"],
+        data.get("first_name"),
+        data.get("last_name"),
+        data.get("person_id"),
+        tuple(data.get("tags") or ()),
+        extra=extra if isinstance(extra, dict) else {},
+    )
 
 
 def _item(data: Any) -> Any:
     """The item a journal recorded as JSON data, rebuilt as the job's item type where the data
-    is an enrolment's, so that its ledger row is a person in people-file columns."""
+    is an enrolment's or a person's (the items of the companion jobs), so that its ledger row is
+    a person in people-file columns."""
+    person = _person(data, every_field=True)
+    if person is not None:
+        return person
     if not (isinstance(data, dict) and set(data) == _ENROLMENT_FIELDS):
         return data
-    person = data["person"]
-    if not (isinstance(person, dict) and isinstance(person.get("email"), str)):
+    person = _person(data["person"], every_field=False)
+    if person is None:
         return data
     from .enrol import Enrolment
-    from .people import Person
 
-    extra = person.get("extra")
-    return Enrolment(
-        str(data["offering_id"]),
-        Person(
-            person["email"],
-            person.get("first_name"),
-            person.get("last_name"),
-            person.get("person_id"),
-            tuple(person.get("tags") or ()),
-            extra=extra if isinstance(extra, dict) else {},
-        ),
-        data["role"],
-    )
+    return Enrolment(str(data["offering_id"]), person, data["role"])
 
 
 def _outcome(entry: JournalEntry, data: Any) -> Outcome[Any, Any]:

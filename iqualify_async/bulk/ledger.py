@@ -2,7 +2,7 @@
 
 A ledger is meant to be fixed and fed back in: the item's own fields keep their names (nested
 fields flattened as ``a.b`` in CSV; an item with a ``ledger_fields()`` method, such as an
-enrolment, is written as the columns it gives), and :func:`items_from_ledger` reads the items of
+enrolment or a person, is written as the columns it gives), and :func:`items_from_ledger` reads the items of
 chosen outcomes back, e.g. the failed ones after correcting them.
 
 A ledger written to a path appears whole: it is written to ``<path>.partial`` and renamed into
@@ -19,7 +19,7 @@ from collections.abc import AsyncIterable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .atomic import AtomicFile, neutralise, restore
+from .atomic import AtomicFile, csv_cell, neutralise, restore
 from .keys import to_jsonable
 from .outcome import Outcome, Status
 
@@ -85,18 +85,6 @@ def _item_columns(item: Any) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     _flatten(plain, "", flat)
     return {(f"item.{k}" if k in LEDGER_META else k): v for k, v in flat.items()}
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str):
-        return neutralise(value)
-    return str(value)
 
 
 class LedgerWriter:
@@ -206,19 +194,19 @@ class LedgerWriter:
             self._known = frozenset(item_fields)
         extra = {k: v for k, v in columns.items() if k not in self._known}
         error = outcome.error
-        row = {k: _cell(v) for k, v in columns.items() if k in self._known}
+        row = {k: csv_cell(v) for k, v in columns.items() if k in self._known}
         row.update(
             index=str(outcome.index),
             key=outcome.key,
             outcome=str(outcome.status),
-            value=_cell(_plain(outcome.value)),
-            error_type=_cell(error and error.type),
-            error_status=_cell(error and error.status),
-            error_name=_cell(error and error.name),
-            error_details=_cell(error and _plain(error.details)),
-            message=_cell(outcome.message),
-            from_journal=_cell(outcome.from_journal),
-            verified=_cell(outcome.verified),
+            value=csv_cell(_plain(outcome.value)),
+            error_type=csv_cell(error and error.type),
+            error_status=csv_cell(error and error.status),
+            error_name=csv_cell(error and error.name),
+            error_details=csv_cell(error and _plain(error.details)),
+            message=csv_cell(outcome.message),
+            from_journal=csv_cell(outcome.from_journal),
+            verified=csv_cell(outcome.verified),
             extra_fields=neutralise(json.dumps(extra, ensure_ascii=False)) if extra else "",
         )
         self._csv.writerow(row)
@@ -248,7 +236,8 @@ def items_from_ledger(
 
     JSONL gives the items back as written (JSON data). CSV gives dicts of strings with dotted
     columns nested again, or the plain ``item`` string for scalar items. Either way, an item
-    written from ``ledger_fields()`` (an enrolment) comes back as a mapping its job takes again.
+    written from ``ledger_fields()`` (an enrolment, a person) comes back as a mapping its job
+    takes again.
     """
     wanted = None if statuses is None else frozenset(str(Status(s)) for s in statuses)
     fmt = _format_of(path, format)
@@ -271,7 +260,7 @@ def _item_from_csv(row: Mapping[str, str | None]) -> Any:
         return fields[SCALAR_COLUMN]
     extra = restore(row.get("extra_fields") or "")
     if extra:
-        fields.update({k: restore(_cell(v)) for k, v in json.loads(extra).items()})
+        fields.update({k: restore(csv_cell(v)) for k, v in json.loads(extra).items()})
     item: dict[str, Any] = {}
     for column, value in fields.items():
         name = (

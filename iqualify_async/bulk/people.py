@@ -106,6 +106,11 @@ class Person:
             **{k: v for k, v in self.extra.items() if k not in _ROW_FIELDS},
         }
 
+    def ledger_fields(self) -> dict[str, str | None]:
+        """A ledger row's item columns: this person as in a people CSV file (:meth:`row`), so
+        the rows read back from a ledger are people a job takes again."""
+        return self.row()
+
 
 def split_tags(text: str) -> tuple[str, ...]:
     """Tags written in one cell, separated by ``;`` or ``|`` (or as a JSON list of text)."""

@@ -147,7 +147,9 @@ def read_people_file(
 
     A ledger (a file with ``index``, ``key`` and ``outcome`` columns) gives the people of its
     rows whose outcome is in ``outcomes`` (default failed and unprocessed), each once: the
-    ledger of an enrolment, or of a job whose items are emails (its ``item`` column).
+    ledger of an enrolment or of a companion job (people in people-file columns), or of a job
+    whose items are emails (its ``item`` column, as companion jobs wrote before their items were
+    people).
     """
     data, where = _read_bytes(source)
     notes: list[str] = []
@@ -166,7 +168,8 @@ def read_people_file(
     header = [h.strip() for h in header]
     ledger = _LEDGER_MARKS <= set(header)
     if ledger and "email" not in header and _SCALAR_ITEM in header:
-        # The ledger of a job whose items are emails (unenrol, add-to-group, ...).
+        # The ledger of a job whose items are emails (unenrol, add-to-group, ... before their
+        # items were people).
         header = ["email" if h == _SCALAR_ITEM else h for h in header]
     if outcomes is not None and not ledger:
         raise _fail(where, "--outcomes applies to a ledger, and this file is not one", "line 1")

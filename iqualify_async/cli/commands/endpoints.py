@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ..._endpoints import ENDPOINTS, Endpoint
+from ..._endpoints import ENDPOINTS, SHORTCUTS, Endpoint
 from ..operations import find_operation
 from ..options import output_options
 from ..output import Output
 from ..state import State
+
+OPERATIONS: tuple[Endpoint, ...] = (*ENDPOINTS, *SHORTCUTS.values())
+"""Every operation `iqualify call` takes: the API's, then methods sending one of them with other
+fixed body values (``users.unsuspend``)."""
 
 
 @click.command(short_help="List the API operations (method, path, Python name, summary).")
@@ -24,12 +28,12 @@ def endpoints(state: State, operation: str | None) -> int:
         show_operation(output, endpoint)
         return 0
     if output.json:
-        output.print_json([_as_dict(e, params=True) for e in ENDPOINTS])
+        output.print_json([_as_dict(e, params=True) for e in OPERATIONS])
         return 0
     output.table(
-        f"{len(ENDPOINTS)} operations",
+        f"{len(OPERATIONS)} operations",
         ["method", "path", "Python name", "summary"],
-        [(e.method, e.path, e.attr, e.summary) for e in ENDPOINTS],
+        [(e.method, e.path, e.attr, e.summary) for e in OPERATIONS],
     )
     return 0
 

@@ -101,7 +101,8 @@ def parse_seed(text: str) -> str | int | None:
 @click.option(
     "--flat-errors",
     is_flag=True,
-    help='Answer errors as {"name", "details"} instead of {"error": {"name", "details"}}.',
+    help='Answer errors, and the failed items of a 207, as {"name", "details"} instead of '
+    '{"error": {"name", "details"}}.',
 )
 def serve_fake(
     host: str,
