@@ -7,6 +7,7 @@ every input with its outcome so that successes are never hidden behind an except
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -50,6 +51,17 @@ class AddUserOutcome:
     def ok(self) -> bool:
         return self.status == "succeeded"
 
+    def to_dict(self) -> dict[str, Any]:
+        """This outcome as JSON: what was sent (camelCase), what happened, the record or error."""
+        error = self.error
+        return {
+            "index": self.index,
+            "input": converter.unstructure(self.input),
+            "status": self.status,
+            "user": None if self.user is None else self.user.to_dict(),
+            "error": None if error is None else {"name": error.name, "details": error.details},
+        }
+
 
 @attrs.frozen(slots=True)
 class AddUsersResult:
@@ -79,6 +91,15 @@ class AddUsersResult:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """This result as JSON: the status and, per input, :meth:`AddUserOutcome.to_dict`."""
+        return {"status": self.status, "items": [item.to_dict() for item in self.items]}
+
+    def to_json(self, **dumps_options: Any) -> str:
+        """:meth:`to_dict` as a JSON string (``json.dumps`` options may be given)."""
+        dumps_options.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **dumps_options)
 
 
 def _error_of(item: Mapping[str, Any]) -> ErrorDetail | None:

@@ -82,19 +82,6 @@ class Person:
     extra: Mapping[str, str] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
     """Other columns of the person's row in a file: kept in the ledger, never sent."""
 
-    def wire(self) -> dict[str, Any]:
-        """The API's user record for this person (``metadata.tags`` when there are tags)."""
-        out: dict[str, Any] = {"email": self.email}
-        if self.first_name is not None:
-            out["firstName"] = self.first_name
-        if self.last_name is not None:
-            out["lastName"] = self.last_name
-        if self.person_id is not None:
-            out["personId"] = self.person_id
-        if self.tags:
-            out["metadata"] = {"tags": list(self.tags)}
-        return out
-
     def row(self) -> dict[str, str | None]:
         """This person in the columns of a people CSV file (tags as one cell)."""
         return {
