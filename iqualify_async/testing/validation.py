@@ -8,9 +8,10 @@ boolean, number, integer), ``properties``, ``required``, ``additionalProperties:
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC
 from typing import Any
 
+from .._converter import RFC3339, parse_datetime
 from .errors import schema_error
 
 Schema = dict[str, Any]
@@ -31,15 +32,15 @@ def is_email(value: str) -> bool:
 
 
 def is_datetime(value: str) -> bool:
-    if "T" not in value and "t" not in value:
+    """An RFC 3339 date-time (the client's rule: leap seconds in, ``+0100`` out) whose UTC
+    instant falls in the years 1000 to 9999, the ones the fake (and the API) can give back."""
+    if RFC3339.fullmatch(value) is None:
         return False
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        utc = parse_datetime(value).astimezone(UTC)
+    except (ValueError, OverflowError):
         return False
-    # Years 1000-9999 only: an earlier one would be echoed back as a date-time clients
-    # (and the API's own storage) cannot read back.
-    return parsed.tzinfo is not None and parsed.year >= 1000
+    return 1000 <= utc.year <= 9999
 
 
 def check_email_param(name: str, value: str) -> None:
