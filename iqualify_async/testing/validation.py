@@ -1,8 +1,8 @@
 """Request-body and parameter checks answering with the API's ``SchemaValidationError`` wording.
 
 Schemas are plain dicts in a small JSON-Schema subset: ``type`` (object, array, string,
-boolean, number, integer), ``properties``, ``required``, ``additionalProperties: False``,
-``items``, ``minLength``, ``format`` (email, date-time), ``enum`` and ``pattern``.
+boolean, number, integer), ``properties`` (closed: see :func:`closed`), ``required``,
+``additionalProperties``, ``items``, ``minLength``, ``format`` (email, date-time), ``enum`` and ``pattern``.
 """
 
 from __future__ import annotations
@@ -92,13 +92,25 @@ def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> None:
     for name in schema.get("required", ()):
         if name not in value:
             raise schema_error(f"should have required property '{name}'")
-    if schema.get("additionalProperties") is False:
+    if closed(schema):
         for name in value:
             if name not in properties:
                 raise schema_error(f"should NOT have additional properties ('{name}')")
     for name, sub in properties.items():
         if name in value:
             validate(value[name], sub, name if where == "body" else f"{where}.{name}")
+
+
+def closed(schema: Schema) -> bool:
+    """Whether an object schema refuses keys it does not name.
+
+    Like the client (which checks such objects key by key), an object listing ``properties``
+    is closed unless it says ``additionalProperties: true``; one without (a map) is open.
+    """
+    extra = schema.get("additionalProperties")
+    if extra is None:
+        return bool(schema.get("properties"))
+    return extra is False
 
 
 def _short(value: Any) -> str:

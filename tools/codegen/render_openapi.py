@@ -11,8 +11,13 @@ from .model import Api, ModelDef, Operation, Param, TypeRef
 YEARS_1000_TO_9999 = "^[1-9][0-9]{3}-"
 
 
-def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
-    """The JSON schema of a LAP type, with the published request rules it carries."""
+def schema_of(t: TypeRef, nested: str | None = None, request: bool = False) -> dict[str, Any]:
+    """The JSON schema of a LAP type, with the published request rules it carries.
+
+    ``request``: a value the client sends. The client refuses a key it does not know in any
+    object it checks field by field (``_validation.mapping``), so each such object is published
+    closed (``additionalProperties: false``), whatever the source description says.
+    """
     if t.kind == "str":
         out: dict[str, Any] = {"type": "string"}
         if t.format in ("email", "date-time", "date"):
@@ -42,21 +47,28 @@ def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
     if t.kind == "object":
         if nested:
             return {"$ref": f"#/components/schemas/{nested}"}
-        out = {"type": "object", "properties": {f.name: schema_of(f.type) for f in t.fields}}
-        if t.closed:
+        out = {
+            "type": "object",
+            "properties": {f.name: schema_of(f.type, request=request) for f in t.fields},
+        }
+        if t.closed or (request and t.fields):
             out["additionalProperties"] = False
         return out
     if t.kind == "array":
         assert t.items is not None
-        return {"type": "array", "items": schema_of(t.items, nested)}
+        return {"type": "array", "items": schema_of(t.items, nested, request)}
     raise ValueError(t)
 
 
 def _model_schema(m: ModelDef) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "object",
-        "properties": {f.name: schema_of(f.type, m.nested.get(f.name)) for f in m.fields},
+        "properties": {
+            f.name: schema_of(f.type, m.nested.get(f.name), m.kind != "response") for f in m.fields
+        },
     }
+    if m.kind != "response" and m.fields:  # sent by the client: see ``schema_of``
+        out["additionalProperties"] = False
     required = [f.name for f in m.fields if f.required]
     if required:
         out["required"] = required
@@ -94,14 +106,13 @@ def _request_body(op: Operation, api: Api) -> dict[str, Any] | None:
             items: dict[str, Any] = {"$ref": f"#/components/schemas/{p.typed_name}"}
         else:
             assert p.type.items is not None
-            items = schema_of(p.type.items)
+            items = schema_of(p.type.items, request=True)
         schema: dict[str, Any] = {"type": "array", "items": items}
     elif body:
         # Inline, with every rule the client checks (nested objects and enums included).
-        props = {p.name: schema_of(p.type) for p in body}
-        schema = {"type": "object", "properties": props}
-        if op.body_closed:
-            schema["additionalProperties"] = False
+        # Closed: the client sends its keyword arguments and nothing else.
+        props = {p.name: schema_of(p.type, request=True) for p in body}
+        schema = {"type": "object", "properties": props, "additionalProperties": False}
         required = [p.name for p in body if p.required]
         if required:
             schema["required"] = required
