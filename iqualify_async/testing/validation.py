@@ -12,6 +12,7 @@ from datetime import UTC
 from typing import Any
 
 from .._converter import RFC3339, parse_datetime
+from .._validation import _nullable as client_sends_null
 from .errors import schema_error
 
 Schema = dict[str, Any]
@@ -96,9 +97,18 @@ def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> None:
         for name in value:
             if name not in properties:
                 raise schema_error(f"should NOT have additional properties ('{name}')")
+    required = schema.get("required", ())
     for name, sub in properties.items():
         if name in value:
+            if value[name] is None and name not in required and nullable(sub):
+                continue  # null clears the field
             validate(value[name], sub, name if where == "body" else f"{where}.{name}")
+
+
+def nullable(schema: Schema) -> bool:
+    """Whether an optional field with this schema may be null (asking to clear it): the
+    client's own rule, so the fake takes exactly the nulls the client sends."""
+    return client_sends_null(schema)
 
 
 def closed(schema: Schema) -> bool:

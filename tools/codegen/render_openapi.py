@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from iqualify_async._validation import _nullable as client_sends_null
+
 from .model import Api, ModelDef, Operation, Param, TypeRef
 
 # Date-times the API (and the fake) can store and give back: years 1000 to 9999.
@@ -49,7 +51,7 @@ def schema_of(t: TypeRef, nested: str | None = None, request: bool = False) -> d
             return {"$ref": f"#/components/schemas/{nested}"}
         out = {
             "type": "object",
-            "properties": {f.name: schema_of(f.type, request=request) for f in t.fields},
+            "properties": {f.name: _field(f.type, request) for f in t.fields},
         }
         if t.closed or (request and t.fields):
             out["additionalProperties"] = False
@@ -60,11 +62,20 @@ def schema_of(t: TypeRef, nested: str | None = None, request: bool = False) -> d
     raise ValueError(t)
 
 
+def _field(t: TypeRef, request: bool, nested: str | None = None) -> dict[str, Any]:
+    """An object's field. In a request, ``nullable`` where the client sends null for ``None``
+    (``_validation.mapping`` lets any key be null whose schema null could satisfy)."""
+    out = schema_of(t, nested, request)
+    if request and not nested and client_sends_null(out):
+        out["nullable"] = True
+    return out
+
+
 def _model_schema(m: ModelDef) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "object",
         "properties": {
-            f.name: schema_of(f.type, m.nested.get(f.name), m.kind != "response") for f in m.fields
+            f.name: _field(f.type, m.kind != "response", m.nested.get(f.name)) for f in m.fields
         },
     }
     if m.kind != "response" and m.fields:  # sent by the client: see ``schema_of``
@@ -111,7 +122,13 @@ def _request_body(op: Operation, api: Api) -> dict[str, Any] | None:
     elif body:
         # Inline, with every rule the client checks (nested objects and enums included).
         # Closed: the client sends its keyword arguments and nothing else.
+        # ``nullable``: an optional field the client sends null for (``None`` clears it).
         props = {p.name: schema_of(p.type, request=True) for p in body}
+        from .render_python import accepts_null  # (render_python imports this module)
+
+        for p in body:
+            if accepts_null(p):
+                props[p.name]["nullable"] = True
         schema = {"type": "object", "properties": props, "additionalProperties": False}
         required = [p.name for p in body if p.required]
         if required:
