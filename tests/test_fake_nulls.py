@@ -124,3 +124,16 @@ async def test_the_client_clears_fields_on_the_fake_with_none() -> None:
             await iq.users.update(user.email, profile=None, metadata=None)
             assert fake.state.users[user.key].display_name is None
             assert fake.state.users[user.key].tags == []
+
+
+async def test_null_fields_of_added_users_are_taken() -> None:
+    async with FakeIQualify(api_key="d", seed="demo") as fake, aiohttp.ClientSession() as s:
+        call = Api(s, fake.base_url, "d")
+        offering = sorted(fake.state.offerings)[0]
+        item: dict[str, Any] = {"email": "nulls@example.com"}
+        props = OFFERING_USER["properties"]
+        item |= {k: None for k, v in props.items() if k != "email" and nullable(v)}
+        item2 = {"email": "nulls2@example.com", "metadata": {"tags": None}, "profile": None}
+        status, answer = await call("POST", f"/offerings/{offering}/users", [item, item2])
+        assert status == 201, answer
+        assert fake.state.users["nulls2@example.com"].tags == []
