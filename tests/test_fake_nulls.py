@@ -137,3 +137,17 @@ async def test_null_fields_of_added_users_are_taken() -> None:
         status, answer = await call("POST", f"/offerings/{offering}/users", [item, item2])
         assert status == 201, answer
         assert fake.state.users["nulls2@example.com"].tags == []
+
+
+async def test_null_clears_a_stored_flag() -> None:
+    async with FakeIQualify(api_key="d", seed="demo") as fake, aiohttp.ClientSession() as s:
+        call = Api(s, fake.base_url, "d")
+        user = next(iter(fake.state.users.values()))
+        status, _ = await call("PUT", f"/users/{user.email}/suspend", {"suspended": True})
+        assert status == 204 and fake.state.users[user.key].suspended is True
+        status, _ = await call("PUT", f"/users/{user.email}/suspend", {"suspended": None})
+        assert status == 204 and fake.state.users[user.key].suspended is False
+        course = next(iter(fake.state.courses.values()))
+        path = f"/courses/{course.root_content_id}/permissions/{user.email}"
+        status, _ = await call("POST", path, {"isBuilder": None, "isReviewer": None})
+        assert status == 201 and course.permissions[user.key] == (False, False)

@@ -77,7 +77,7 @@ def update_user(call: Call) -> Reply:
 @ops.add("PUT", "/users/{userEmail}/suspend", body=SUSPEND_BODY)
 def suspend_user(call: Call) -> Reply:
     user = call.state.user(call.params["userEmail"])
-    user.suspended = call.body.get("suspended", True)
+    user.suspended = bool(call.body.get("suspended", True))  # null clears the suspension
     return 204, None
 
 
