@@ -1,8 +1,9 @@
 """Request-body and parameter checks answering with the API's ``SchemaValidationError`` wording.
 
 Schemas are plain dicts in a small JSON-Schema subset: ``type`` (object, array, string,
-boolean, number, integer), ``properties`` (closed: see :func:`closed`), ``required``,
-``additionalProperties``, ``items``, ``minLength``, ``format`` (email, date-time), ``enum`` and ``pattern``.
+boolean, number, integer), ``properties`` (closed: see :func:`closed`; an optional field may
+be null where :func:`nullable` says so), ``required``, ``additionalProperties``, ``items``,
+``minLength``, ``format`` (email, date-time), ``enum`` and ``pattern``.
 """
 
 from __future__ import annotations
