@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from .._converter import parse_datetime
 from .errors import FakeAPIError, bad_request, not_found
 
 ROLE_LEARNER = "learner"
@@ -21,14 +22,16 @@ DAY_SECONDS = 86_400.0
 
 def iso(ts: float) -> str:
     """Epoch seconds as an RFC 3339 UTC timestamp with millisecond precision."""
+    moment = datetime.fromtimestamp(ts, UTC)
+    # The year by hand: strftime("%Y") does not pad years before 1000 to four digits.
     return (
-        datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{int(ts * 1000) % 1000:03d}Z"
+        f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
     )
 
 
 def parse_iso(value: str) -> float:
-    return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
+    """Epoch seconds of an RFC 3339 date-time (a leap second reads as the next second)."""
+    return parse_datetime(value).timestamp()
 
 
 def canonical(value: str) -> str:

@@ -1,16 +1,19 @@
 """Request-body and parameter checks answering with the API's ``SchemaValidationError`` wording.
 
 Schemas are plain dicts in a small JSON-Schema subset: ``type`` (object, array, string,
-boolean, number, integer), ``properties``, ``required``, ``additionalProperties: False``,
-``items``, ``minLength``, ``format`` (email, date-time), ``enum`` and ``pattern``.
+boolean, number, integer), ``properties`` (closed: see :func:`closed`; an optional field may
+be null where :func:`nullable` says so), ``required``, ``additionalProperties``, ``items``,
+``minLength``, ``format`` (email, date-time), ``enum`` and ``pattern``.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC
 from typing import Any
 
+from .._converter import RFC3339, parse_datetime
+from .._validation import _nullable as client_sends_null
 from .errors import schema_error
 
 Schema = dict[str, Any]
@@ -31,15 +34,15 @@ def is_email(value: str) -> bool:
 
 
 def is_datetime(value: str) -> bool:
-    if "T" not in value and "t" not in value:
+    """An RFC 3339 date-time (the client's rule: leap seconds in, ``+0100`` out) whose UTC
+    instant falls in the years 1000 to 9999, the ones the fake (and the API) can give back."""
+    if RFC3339.fullmatch(value) is None:
         return False
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        utc = parse_datetime(value).astimezone(UTC)
+    except (ValueError, OverflowError):
         return False
-    # Years 1000-9999 only: an earlier one would be echoed back as a date-time clients
-    # (and the API's own storage) cannot read back.
-    return parsed.tzinfo is not None and parsed.year >= 1000
+    return 1000 <= utc.year <= 9999
 
 
 def check_email_param(name: str, value: str) -> None:
@@ -91,13 +94,34 @@ def _validate_object(value: dict[str, Any], schema: Schema, where: str) -> None:
     for name in schema.get("required", ()):
         if name not in value:
             raise schema_error(f"should have required property '{name}'")
-    if schema.get("additionalProperties") is False:
+    if closed(schema):
         for name in value:
             if name not in properties:
                 raise schema_error(f"should NOT have additional properties ('{name}')")
+    required = schema.get("required", ())
     for name, sub in properties.items():
         if name in value:
+            if value[name] is None and name not in required and nullable(sub):
+                continue  # null clears the field
             validate(value[name], sub, name if where == "body" else f"{where}.{name}")
+
+
+def nullable(schema: Schema) -> bool:
+    """Whether an optional field with this schema may be null (asking to clear it): the
+    client's own rule, so the fake takes exactly the nulls the client sends."""
+    return client_sends_null(schema)
+
+
+def closed(schema: Schema) -> bool:
+    """Whether an object schema refuses keys it does not name.
+
+    Like the client (which checks such objects key by key), an object listing ``properties``
+    is closed unless it says ``additionalProperties: true``; one without (a map) is open.
+    """
+    extra = schema.get("additionalProperties")
+    if extra is None:
+        return bool(schema.get("properties"))
+    return extra is False
 
 
 def _short(value: Any) -> str:

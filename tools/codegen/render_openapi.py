@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from iqualify_async._validation import _nullable as client_sends_null
+
 from .model import Api, ModelDef, Operation, Param, TypeRef
 
 # Date-times the API (and the fake) can store and give back: years 1000 to 9999.
 YEARS_1000_TO_9999 = "^[1-9][0-9]{3}-"
 
 
-def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
-    """The JSON schema of a LAP type, with the published request rules it carries."""
+def schema_of(t: TypeRef, nested: str | None = None, request: bool = False) -> dict[str, Any]:
+    """The JSON schema of a LAP type, with the published request rules it carries.
+
+    ``request``: a value the client sends. The client refuses a key it does not know in any
+    object it checks field by field (``_validation.mapping``), so each such object is published
+    closed (``additionalProperties: false``), whatever the source description says.
+    """
     if t.kind == "str":
         out: dict[str, Any] = {"type": "string"}
         if t.format in ("email", "date-time", "date"):
@@ -42,21 +49,37 @@ def schema_of(t: TypeRef, nested: str | None = None) -> dict[str, Any]:
     if t.kind == "object":
         if nested:
             return {"$ref": f"#/components/schemas/{nested}"}
-        out = {"type": "object", "properties": {f.name: schema_of(f.type) for f in t.fields}}
-        if t.closed:
+        out = {
+            "type": "object",
+            "properties": {f.name: _field(f.type, request) for f in t.fields},
+        }
+        if t.closed or (request and t.fields):
             out["additionalProperties"] = False
         return out
     if t.kind == "array":
         assert t.items is not None
-        return {"type": "array", "items": schema_of(t.items, nested)}
+        return {"type": "array", "items": schema_of(t.items, nested, request)}
     raise ValueError(t)
+
+
+def _field(t: TypeRef, request: bool, nested: str | None = None) -> dict[str, Any]:
+    """An object's field. In a request, ``nullable`` where the client sends null for ``None``
+    (``_validation.mapping`` lets any key be null whose schema null could satisfy)."""
+    out = schema_of(t, nested, request)
+    if request and not nested and client_sends_null(out):
+        out["nullable"] = True
+    return out
 
 
 def _model_schema(m: ModelDef) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": "object",
-        "properties": {f.name: schema_of(f.type, m.nested.get(f.name)) for f in m.fields},
+        "properties": {
+            f.name: _field(f.type, m.kind != "response", m.nested.get(f.name)) for f in m.fields
+        },
     }
+    if m.kind != "response" and m.fields:  # sent by the client: see ``schema_of``
+        out["additionalProperties"] = False
     required = [f.name for f in m.fields if f.required]
     if required:
         out["required"] = required
@@ -94,14 +117,19 @@ def _request_body(op: Operation, api: Api) -> dict[str, Any] | None:
             items: dict[str, Any] = {"$ref": f"#/components/schemas/{p.typed_name}"}
         else:
             assert p.type.items is not None
-            items = schema_of(p.type.items)
+            items = schema_of(p.type.items, request=True)
         schema: dict[str, Any] = {"type": "array", "items": items}
     elif body:
         # Inline, with every rule the client checks (nested objects and enums included).
-        props = {p.name: schema_of(p.type) for p in body}
-        schema = {"type": "object", "properties": props}
-        if op.body_closed:
-            schema["additionalProperties"] = False
+        # Closed: the client sends its keyword arguments and nothing else.
+        # ``nullable``: an optional field the client sends null for (``None`` clears it).
+        props = {p.name: schema_of(p.type, request=True) for p in body}
+        from .render_python import accepts_null  # (render_python imports this module)
+
+        for p in body:
+            if accepts_null(p):
+                props[p.name]["nullable"] = True
+        schema = {"type": "object", "properties": props, "additionalProperties": False}
         required = [p.name for p in body if p.required]
         if required:
             schema["required"] = required

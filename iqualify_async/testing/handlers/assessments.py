@@ -77,7 +77,11 @@ def update_learner_due_date(call: Call) -> Reply:
     enrolment = state.enrolment(offering, call.params["userEmail"], learner=True)
     if "dueDate" not in call.body:
         raise schema_error("should have required property 'dueDate'")
-    offering.due_overrides[(a.id, enrolment.email)] = canonical(call.body["dueDate"])
+    due = call.body["dueDate"]
+    if due is None:  # null clears the learner's own due date
+        offering.due_overrides.pop((a.id, enrolment.email), None)
+    else:
+        offering.due_overrides[(a.id, enrolment.email)] = canonical(due)
     return 204, None
 
 

@@ -64,7 +64,7 @@ def create_channel(call: Call) -> Reply:
     channel = Channel(
         id=state.new_push_id(),
         title=call.body["title"],
-        is_broadcast_only=call.body.get("isBroadcastOnly", False),
+        is_broadcast_only=bool(call.body.get("isBroadcastOnly")),
     )
     offering.channels[channel.id] = channel
     return 201, channel_json(channel)
@@ -74,10 +74,11 @@ def create_channel(call: Call) -> Reply:
 def update_channel(call: Call) -> Reply:
     _, channel = _channel(call.state, call.params["offeringId"], call.params["channelId"])
     body = call.body
+    # null clears a flag (false)
     flags = {
-        "isBroadcastOnly": body.get("isBroadcastOnly", channel.is_broadcast_only),
-        "privateSupport": body.get("privateSupport", channel.private_support),
-        "groupDiscussion": body.get("groupDiscussion", channel.group_discussion),
+        "isBroadcastOnly": bool(body.get("isBroadcastOnly", channel.is_broadcast_only)),
+        "privateSupport": bool(body.get("privateSupport", channel.private_support)),
+        "groupDiscussion": bool(body.get("groupDiscussion", channel.group_discussion)),
     }
     if sum(flags.values()) > 1:
         raise bad_request(
@@ -89,7 +90,7 @@ def update_channel(call: Call) -> Reply:
     channel.is_broadcast_only = flags["isBroadcastOnly"]
     channel.private_support = flags["privateSupport"]
     channel.group_discussion = flags["groupDiscussion"]
-    channel.auto_assign = (body.get("group") or {}).get("autoAssign", channel.auto_assign)
+    channel.auto_assign = bool((body.get("group") or {}).get("autoAssign", channel.auto_assign))
     return 200, channel_json(channel)
 
 

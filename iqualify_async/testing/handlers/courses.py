@@ -67,8 +67,9 @@ PERMISSION_BODY: Schema = {
 def grant_course_permission(call: Call) -> Reply:
     course = call.state.course_by_root(call.params["rootContentId"])
     user = call.state.user(call.params["userEmail"])
-    is_builder = call.body.get("isBuilder", True)
-    is_reviewer = call.body.get("isReviewer", False)
+    # null clears a permission (false); left out, isBuilder is true
+    is_builder = bool(call.body.get("isBuilder", True))
+    is_reviewer = bool(call.body.get("isReviewer", False))
     if is_builder and is_reviewer:
         raise bad_request(
             "ObjectIsNotError",

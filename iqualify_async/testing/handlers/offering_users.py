@@ -55,17 +55,17 @@ def _add_one(state: State, offering_id: str, item: Any, index: int) -> dict[str,
             last_name=item.get("lastName"),
             person_id=item.get("personId"),
             display_name=(item.get("profile") or {}).get("displayName"),
-            tags=list((item.get("metadata") or {}).get("tags", [])),
+            tags=list((item.get("metadata") or {}).get("tags") or []),
         )
-    send_invite = item.get("sendInvite", True)
+    send_invite = item.get("sendInvite") is not False  # null: the default, an invitation
     if not send_invite:
         user.invite_url = f"https://app.example.com/invite/{user.id}"
     enrolment = state.enrol(
         offering,
         user,
-        is_facilitator=item.get("isFacilitator", False),
-        is_marker=item.get("isMarker", False),
-        is_readonly=item.get("isReadonly", False),
+        is_facilitator=bool(item.get("isFacilitator")),
+        is_marker=bool(item.get("isMarker")),
+        is_readonly=bool(item.get("isReadonly")),
     )
     return offering_user_added_json(user, enrolment, send_invite)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..errors import bad_request, not_found
@@ -56,6 +57,10 @@ UPDATE_BODY: Schema = {
     "properties": {**_OFFERING_FIELDS, "overview": STR},
 }
 _DATE_FIELDS = frozenset({"start", "end", "earlyCloseOffDate"})
+# What a null clears a field to: the value a new offering has (else None).
+_CLEARED: dict[str, Any] = {
+    f.name: f.default for f in dataclasses.fields(Offering) if f.default is not dataclasses.MISSING
+}
 SUMMARY_FIELDS = frozenset({"id", "name", "contentId", "start", "end", "info", "learnersCount"})
 
 
@@ -126,10 +131,11 @@ def _check_dates(start: str, end: str | None, early: str | None, has_early: bool
 
 
 def _apply_fields(state: State, offering: Offering, body: dict[str, Any]) -> None:
-    if "contentId" in body or "rootContentId" in body:
+    # A course cannot be cleared: a null contentId or rootContentId leaves it as it is.
+    if body.get("contentId") is not None or body.get("rootContentId") is not None:
         course = (
             state.course(body["contentId"])
-            if "contentId" in body
+            if body.get("contentId") is not None
             else state.course_by_root(body["rootContentId"])
         )
         offering.content_id, offering.root_content_id = course.id, course.root_content_id
@@ -147,23 +153,31 @@ def _apply_fields(state: State, offering: Offering, body: dict[str, Any]) -> Non
         "earlyCloseOffDate": "early_close_off_date",
     }
     for key, attr in simple.items():
-        if key in body:
-            value = body[key]
+        if key not in body:
+            continue
+        value = body[key]
+        if value is None:  # null clears the field: back to a new offering's value
+            if key != "start":  # (an offering keeps its start)
+                setattr(offering, attr, _CLEARED.get(attr))
+        else:
             setattr(offering, attr, canonical(value) if key in _DATE_FIELDS else value)
     if "badge" in body:
-        offering.badge = dict(body["badge"])
-    metadata = body.get("metadata") or {}
+        offering.badge = None if body["badge"] is None else dict(body["badge"])
+    if "metadata" in body and body["metadata"] is None:
+        metadata: dict[str, Any] = {"category": None, "topic": None, "level": None, "tags": None}
+    else:
+        metadata = body.get("metadata") or {}
     for key in ("category", "topic", "level"):
         if key in metadata:
             setattr(offering, key, metadata[key])
     if "tags" in metadata:
-        offering.tags = list(metadata["tags"])
+        offering.tags = list(metadata["tags"] or [])
 
 
 @ops.add("POST", "/offerings", body=CREATE_BODY)
 def create_offering(call: Call) -> Reply:
     state, body = call.state, call.body
-    if "contentId" not in body and "rootContentId" not in body:
+    if body.get("contentId") is None and body.get("rootContentId") is None:
         raise bad_request("InvalidContentError", "You need to specify content_id or rootContentId.")
     _check_dates(
         body["start"],
@@ -173,7 +187,7 @@ def create_offering(call: Call) -> Reply:
     )
     course = (
         state.course(body["contentId"])
-        if "contentId" in body
+        if body.get("contentId") is not None
         else state.course_by_root(body["rootContentId"])
     )
     offering = Offering(
@@ -194,9 +208,9 @@ def create_offering(call: Call) -> Reply:
             "allowTasks": course.tasks_enabled,
             "enablePrivateSupportChannel": False,
             "strictStartDate": False,
-            **body.get("settings", {}),
+            **{k: v for k, v in (body.get("settings") or {}).items() if v is not None},
         },
-        hidden_page_ids=list(body.get("hiddenPageIds", [])),
+        hidden_page_ids=list(body.get("hiddenPageIds") or []),
     )
     _apply_fields(state, offering, body)
     offering.info = " ".join(
@@ -216,13 +230,13 @@ def create_offering(call: Call) -> Reply:
 def update_offering(call: Call) -> Reply:
     state, body = call.state, call.body
     offering = state.offering(call.params["offeringId"])
-    start = body.get("start", offering.start)
+    start = body.get("start") or offering.start
     end = body.get("end", offering.end)
     has_early = body.get("hasEarlyCloseOff", offering.has_early_close_off)
     _check_dates(
         start, end, body.get("earlyCloseOffDate", offering.early_close_off_date), has_early
     )
-    if "identifier" in body and any(
+    if body.get("identifier") is not None and any(
         o.identifier == body["identifier"] and o.id != offering.id for o in state.offerings.values()
     ):
         raise bad_request(

@@ -36,10 +36,11 @@ def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
     ):
         if key in body:
             fields[attr] = body[key]
-    if "profile" in body and "displayName" in body["profile"]:
-        fields["display_name"] = body["profile"]["displayName"]
-    if "metadata" in body and "tags" in body["metadata"]:
-        fields["tags"] = list(body["metadata"]["tags"])
+    # null clears: a null profile or metadata clears what it holds
+    if "profile" in body and "displayName" in (body["profile"] or {"displayName": None}):
+        fields["display_name"] = (body["profile"] or {}).get("displayName")
+    if "metadata" in body and "tags" in (body["metadata"] or {"tags": None}):
+        fields["tags"] = list((body["metadata"] or {}).get("tags") or [])
     return fields
 
 
@@ -49,7 +50,7 @@ def create_user(call: Call) -> Reply:
     if "email" not in body:
         raise schema_error("should have required property 'email'")
     user = state.add_user(body["email"], **_profile_fields(body))
-    if not body.get("sendInvite", True):
+    if body.get("sendInvite") is False:  # null: the default, an invitation
         user.invite_url = f"https://app.example.com/invite/{user.id}"
     else:
         user.invites_sent += 1
@@ -76,7 +77,7 @@ def update_user(call: Call) -> Reply:
 @ops.add("PUT", "/users/{userEmail}/suspend", body=SUSPEND_BODY)
 def suspend_user(call: Call) -> Reply:
     user = call.state.user(call.params["userEmail"])
-    user.suspended = call.body.get("suspended", True)
+    user.suspended = bool(call.body.get("suspended", True))  # null clears the suspension
     return 204, None
 
 
