@@ -208,7 +208,8 @@ def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
     }
     lines = [
         "def structure(o, _):",
-        "    if not isinstance(o, Mapping):",
+        # A decoded JSON object is a dict: the abstract ``Mapping`` check (slow) only for others.
+        "    if o.__class__ is not dict and not isinstance(o, Mapping):",
         f"        raise FieldError('', 'expected a JSON object for {cls.__name__}, got ' + "
         "_json_kind(o))",
         "    g = o.get",

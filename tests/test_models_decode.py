@@ -75,6 +75,15 @@ def test_integers_and_booleans_are_never_converted() -> None:
     assert Assessment.from_dict({"id": "a", "maxAttempts": 2}).max_attempts == 2
 
 
+def test_any_mapping_is_an_object_and_anything_else_is_not() -> None:
+    from types import MappingProxyType
+
+    assert Assessment.from_dict(MappingProxyType({"id": "a"})).id == "a"
+    for value in (["id", "a"], "a", 1, None):
+        with pytest.raises(ResponseDecodeError, match=r"expected a JSON object for Assessment"):
+            Assessment.from_dict(value)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
