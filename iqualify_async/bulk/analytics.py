@@ -141,15 +141,15 @@ async def plan_reads(
 
 
 def _rows(read: AnalyticsRead, records: Iterable[Model | str]) -> list[dict[str, Any]]:
-    rows = []
-    for record in records:
-        row: dict[str, Any] = {"offeringId": read.offering_id}
-        if read.channel_id is not None:
-            row["channelId"] = read.channel_id
-        # As the API sent it (unknown fields too), once its model has checked it.
-        row.update(record.raw if isinstance(record, Model) else {"value": record})
-        rows.append(row)
-    return rows
+    added: dict[str, Any] = {"offeringId": read.offering_id}
+    if read.channel_id is not None:
+        added["channelId"] = read.channel_id
+    # As the API sent it (unknown fields too), once its model has checked it; a field of the
+    # record named like an added one keeps the added one's place and takes its own value.
+    return [
+        {**added, **record.raw} if isinstance(record, Model) else {**added, "value": record}
+        for record in records
+    ]
 
 
 def _fetcher(
