@@ -103,7 +103,9 @@ def test_every_rfc3339_form_parses_to_an_aware_datetime(text: str, expected: dat
     assert when == expected and when is not None and when.utcoffset() == expected.utcoffset()
 
 
-@pytest.mark.parametrize("text", ["2024-03-01T09:30", "yesterday", "2024-13-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "text", ["2024-03-01T09:30", "2024-03-01T09:30:00", "yesterday", "2024-13-01T00:00:00Z"]
+)
 def test_a_malformed_date_time_is_a_decode_error(text: str) -> None:
     with pytest.raises(ResponseDecodeError, match="lastAttemptAt"):
         QuizMark.from_dict({"lastAttemptAt": text})
