@@ -257,6 +257,7 @@ async def export_analytics(
         tally = _KindTally(planned.reads)
         summary = await job.wait(ledger=writer, on_outcome=tally.count)
     except BaseException:
+        files.close()
         if writer is not None:
             writer.close(complete=False)
         raise

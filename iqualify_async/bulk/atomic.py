@@ -46,13 +46,11 @@ class AtomicFile:
         self.file: IO[str] = open(self.partial, "w", encoding="utf-8", newline=newline)
         self.committed = False
 
-    def commit(self, *, sync: bool = True) -> Path:
-        """Flush, sync (unless ``sync=False``: a file nothing needs after a crash) and rename
-        the file into place; returns the target."""
+    def commit(self) -> Path:
+        """Flush, sync and rename the file into place; returns the target."""
         if not self.file.closed:
             self.file.flush()
-            if sync:
-                os.fsync(self.file.fileno())
+            os.fsync(self.file.fileno())
             self.file.close()
         if not self.committed:
             os.replace(self.partial, self.target)
