@@ -2,8 +2,10 @@
 
 Each report's records are written, as JSONL, to a file of their own under ``export.partial/``
 in the output directory as the report arrives (renamed into place once whole, so a report's
-file exists only when all of it is on disk). When the export ends, each kind's reports are
-joined in plan order into ``<kind>.jsonl`` (or converted to CSV or Parquet), every file through
+file exists only when all of it is on disk); without a journal, where nothing reads them after
+a crash, they are appended to one spool file per kind instead. When the export ends, each
+kind's reports are joined in plan order into ``<kind>.jsonl`` (or converted to CSV or
+Parquet), every file through
 the same :class:`~iqualify_async.bulk.atomic.AtomicFile`. A killed or failed export leaves the
 previous files intact and ``export.partial/`` behind, where a resumed export (with a journal)
 finds the reports it does not fetch again. Export files in the directory that this run did not
