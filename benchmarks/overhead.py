@@ -163,7 +163,7 @@ def run(settings: Settings) -> list[Figure]:
         figure(NAME, "library req/s (limiter on, ceiling 1e6/s)", "req/s", rps("library_limiter")),
         figure(NAME, "raw aiohttp req/s", "req/s", rps("aiohttp")),
         figure(NAME, "httpx req/s", "req/s", rps("httpx")),
-        figure(NAME, "library / aiohttp", "x", ratios("library", "aiohttp"), Target(">=", 0.85)),
+        figure(NAME, "library / aiohttp", "x", ratios("library", "aiohttp"), Target(">=", 0.9)),
         figure(NAME, "library / httpx", "x", ratios("library", "httpx"), Target(">=", 1.3)),
         figure(NAME, "library (limiter on) / aiohttp", "x", ratios("library_limiter", "aiohttp")),
         figure(

@@ -162,8 +162,13 @@ def _branches(index: int, wire: str, tp: Any, namespace: dict[str, Any]) -> list
             ("", f"raise _wrong({wire!r}, 'a number', v)"),
         ]
     if tp is datetime:
+        # The common forms parse in C here; anything else (or a naive result) goes to ``_dt``.
+        parse = (
+            f"try:\n    {a} = iso(v)\nexcept ValueError:\n    {a} = _dt(v, {wire!r})\n"
+            f"else:\n    if {a}.tzinfo is None:\n        {a} = _dt(v, {wire!r})"
+        )
         return [
-            ("v.__class__ is str", f"{a} = _dt(v, {wire!r})"),
+            ("v.__class__ is str", parse),
             ("", f"raise _wrong({wire!r}, 'an RFC 3339 date-time string', v)"),
         ]
     if tp in _PRIMITIVES:
@@ -205,10 +210,12 @@ def _model_structure(cls: Any) -> Callable[[Any, Any], Any]:
         "_wrong": _wrong,
         "_json_kind": _json_kind,
         "_dt": _dt,
+        "iso": datetime.fromisoformat,
     }
     lines = [
         "def structure(o, _):",
-        "    if not isinstance(o, Mapping):",
+        # A decoded JSON object is a dict: the abstract ``Mapping`` check (slow) only for others.
+        "    if o.__class__ is not dict and not isinstance(o, Mapping):",
         f"        raise FieldError('', 'expected a JSON object for {cls.__name__}, got ' + "
         "_json_kind(o))",
         "    g = o.get",
@@ -415,14 +422,20 @@ def _error(
     )
 
 
+_STRUCTURE: dict[Any, Callable[[Any, Any], Any]] = {}
+
+
 def decode(
     status: int, data: Any, cls: type[T], method: str, path: str, *, redact: Redact = None
 ) -> T:
     """Build ``cls`` from a decoded JSON body, or raise :class:`ResponseDecodeError`."""
     # The error is raised outside the ``except`` block, so that nothing is chained to it
     # (``from None`` would only hide the context): the structure error holds parts of the body.
+    structure = _STRUCTURE.get(cls)
+    if structure is None:
+        structure = _STRUCTURE[cls] = converter.get_structure_hook(cls)
     try:
-        return converter.structure(data, cls)
+        return structure(data, cls)  # type: ignore[no-any-return]
     except Exception as exc:
         detail = _problem(exc)
     raise _decode_error(detail, status, data, cls.__name__, method, path, redact=redact)

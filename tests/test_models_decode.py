@@ -75,6 +75,15 @@ def test_integers_and_booleans_are_never_converted() -> None:
     assert Assessment.from_dict({"id": "a", "maxAttempts": 2}).max_attempts == 2
 
 
+def test_any_mapping_is_an_object_and_anything_else_is_not() -> None:
+    from types import MappingProxyType
+
+    assert Assessment.from_dict(MappingProxyType({"id": "a"})).id == "a"
+    for value in (["id", "a"], "a", 1, None):
+        with pytest.raises(ResponseDecodeError, match=r"expected a JSON object for Assessment"):
+            Assessment.from_dict(value)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -94,7 +103,9 @@ def test_every_rfc3339_form_parses_to_an_aware_datetime(text: str, expected: dat
     assert when == expected and when is not None and when.utcoffset() == expected.utcoffset()
 
 
-@pytest.mark.parametrize("text", ["2024-03-01T09:30", "yesterday", "2024-13-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "text", ["2024-03-01T09:30", "2024-03-01T09:30:00", "yesterday", "2024-13-01T00:00:00Z"]
+)
 def test_a_malformed_date_time_is_a_decode_error(text: str) -> None:
     with pytest.raises(ResponseDecodeError, match="lastAttemptAt"):
         QuizMark.from_dict({"lastAttemptAt": text})

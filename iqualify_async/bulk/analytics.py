@@ -141,15 +141,15 @@ async def plan_reads(
 
 
 def _rows(read: AnalyticsRead, records: Iterable[Model | str]) -> list[dict[str, Any]]:
-    rows = []
-    for record in records:
-        row: dict[str, Any] = {"offeringId": read.offering_id}
-        if read.channel_id is not None:
-            row["channelId"] = read.channel_id
-        # As the API sent it (unknown fields too), once its model has checked it.
-        row.update(record.raw if isinstance(record, Model) else {"value": record})
-        rows.append(row)
-    return rows
+    added: dict[str, Any] = {"offeringId": read.offering_id}
+    if read.channel_id is not None:
+        added["channelId"] = read.channel_id
+    # As the API sent it (unknown fields too), once its model has checked it; a field of the
+    # record named like an added one keeps the added one's place and takes its own value.
+    return [
+        {**added, **record.raw} if isinstance(record, Model) else {**added, "value": record}
+        for record in records
+    ]
 
 
 def _fetcher(
@@ -241,7 +241,10 @@ async def export_analytics(
 
         async def fetch_and_write(read: AnalyticsRead) -> int:
             rows = await fetch(read)
-            await asyncio.to_thread(files.write, read.kind, read.key(), rows)
+            if files.resume:  # each report a synced file of its own: off the event loop
+                await asyncio.to_thread(files.write, read.kind, read.key(), rows)
+            else:  # one append to an open file costs less than a thread's round trip
+                files.write(read.kind, read.key(), rows)
             return len(rows)
 
         job = run(
@@ -257,6 +260,7 @@ async def export_analytics(
         tally = _KindTally(planned.reads)
         summary = await job.wait(ledger=writer, on_outcome=tally.count)
     except BaseException:
+        files.close()
         if writer is not None:
             writer.close(complete=False)
         raise

@@ -23,6 +23,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Left alone after a sign: a plain number, or an iQualify push id ("-" and 19 more characters
 # of [A-Za-z0-9_-], e.g. a channel's "-MFnSwtlCEnhYlt6cYS7"). Anything else (``-A1-B1``, ``+A1``)
 # a spreadsheet may evaluate.
+_SPECIAL_FIRST = "'" + "".join(_FORMULA_STARTS)
 _INERT = re.compile(r"[+-][0-9]+(\.[0-9]+)?|-[A-Za-z0-9_-]{19}", re.ASCII)
 
 
@@ -81,7 +82,9 @@ def neutralise(text: str) -> str:
     ``-``); so does a cell that already
     starts with ``'``, so that :func:`restore` gives every cell back exactly.
     """
-    if text.startswith("'") or (text.startswith(_FORMULA_STARTS) and not _INERT.fullmatch(text)):
+    if not text or text[0] not in _SPECIAL_FIRST:  # most cells: nothing to look at
+        return text
+    if text[0] == "'" or not _INERT.fullmatch(text):
         return "'" + text
     return text
 
@@ -90,6 +93,11 @@ def csv_cell(value: Any) -> str:
     """A value as a CSV cell, in ledgers and analytics exports alike: nothing for ``None``,
     ``true``/``false``, nested values as JSON, text made safe by :func:`neutralise` (numbers
     are left as they are)."""
+    cls = value.__class__
+    if cls is str:
+        return neutralise(value)
+    if cls is int or cls is float:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .._converter import parse_datetime
+from .._json import loads
 from .atomic import AtomicFile
 from .records import Column, ColumnType, ListOf, StructOf, record_columns
 
@@ -151,7 +152,7 @@ def write_parquet(source: Path, target: Path, kind: str) -> Path:
     import pyarrow.parquet as pq
 
     with source.open(encoding="utf-8") as lines:
-        records = [json.loads(line) for line in lines]
+        records = [loads(line) for line in lines]
     table = table_of(records, kind)
     out = AtomicFile(target)
     out.file.close()
