@@ -340,7 +340,9 @@ def test_ctrl_c_writes_a_ledger_row_for_every_input_person(tmp_path: Path) -> No
         assert document["interrupted"] is True and document["enrol"]["unprocessed"] > 0
         outcomes = [r["outcome"] for r in csv.DictReader(ledger.open())]
         assert len(outcomes) == 300
-        assert 5 <= outcomes.count("succeeded") < 300
+        # One request at a time: every POST the fake saw succeeded, but for the one in flight
+        # when Ctrl-C came (it ends unprocessed, and the journal has it re-checked).
+        assert fake.stats.by_route[add] - 1 <= outcomes.count("succeeded") < 300
         assert outcomes.count("succeeded") + outcomes.count("unprocessed") == 300
         # A re-run with the journal finishes the job without redoing anything.
         done = fake.stats.by_route[add]
