@@ -536,8 +536,7 @@ class Job(Generic[I, R]):
                 got = await store.acquire(slot.key, run=self._run_id, index=slot.index)
             except Exception as exc:
                 self._machinery_failed(exc)
-                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
-                return slot
+                return self._unprocessed(slot)
             if isinstance(got, Busy):
                 if self._stopped is None:
                     slot.busy = True
@@ -550,7 +549,12 @@ class Job(Generic[I, R]):
                     self._settle(slot, self._replay(slot, entry))
                     return slot
         if self._stopped is not None:
-            self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
+            return self._unprocessed(slot)
+        return slot
+
+    def _unprocessed(self, slot: _Slot[I, R]) -> _Slot[I, R]:
+        """End ``slot`` ``unprocessed`` for the reason the job stopped."""
+        self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
         return slot
 
     def _duplicate(self, slot: _Slot[I, R], first: int) -> _Slot[I, R]:
@@ -570,14 +574,12 @@ class Job(Generic[I, R]):
         while self._deferred and store is not None:
             slot = self._deferred.popleft()
             if self._stopped is not None:
-                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
-                return slot
+                return self._unprocessed(slot)
             try:
                 got = await store.acquire(slot.key, run=self._run_id, index=slot.index)
             except Exception as exc:
                 self._machinery_failed(exc)
-                self._settle(slot, self._outcome(slot, Status.UNPROCESSED, reason=self._stopped))
-                return slot
+                return self._unprocessed(slot)
             if isinstance(got, Busy):
                 self._deferred.append(slot)
                 await asyncio.sleep(getattr(store, "poll", _DEFAULT_POLL))
